@@ -1,0 +1,55 @@
+package io.decisionflow.functions;
+
+import io.decisionflow.schemas.BusinessNamespace;
+import io.decisionflow.schemas.Decision;
+import io.decisionflow.schemas.Score;
+import io.decisionflow.schemas.Topics;
+import io.decisionflow.stages.InvalidRecordException;
+import io.decisionflow.stages.StageConfigs;
+import io.decisionflow.stages.decide.DecideConfig;
+import io.decisionflow.stages.decide.DecideStage;
+import java.time.Clock;
+import java.util.concurrent.CompletableFuture;
+import org.apache.pulsar.client.api.PulsarClientException;
+import org.apache.pulsar.functions.api.Context;
+import org.apache.pulsar.functions.api.Function;
+
+/**
+ * Decide: {@code scores} to {@code decisions} (the function's output), plus a copy to {@code
+ * fraud-alerts} or {@code transactions-ok}.
+ */
+public class DecideFunction implements Function<Score, CompletableFuture<Decision>> {
+
+  private DecideStage stage;
+  private String alerts;
+  private String ok;
+  private DeadLetters deadLetters;
+
+  @Override
+  public void initialize(Context context) {
+    DecideConfig config = StageConfigs.load(context.getUserConfigMap(), DecideConfig.class);
+    stage = new DecideStage(config, Clock.systemUTC());
+    BusinessNamespace namespace =
+        new BusinessNamespace(context.getTenant(), context.getNamespace());
+    alerts = Topics.FRAUD_ALERTS.in(namespace);
+    ok = Topics.TRANSACTIONS_OK.in(namespace);
+    deadLetters = new DeadLetters(context, "decide");
+  }
+
+  @Override
+  public CompletableFuture<Decision> process(Score input, Context context)
+      throws PulsarClientException {
+    Decision decision;
+    try {
+      decision = stage.decide(input);
+    } catch (InvalidRecordException e) {
+      return deadLetters.send(input.toByteArray(), e).thenApply(sent -> null);
+    }
+    return context
+        .newOutputMessage(DecideStage.isAlert(decision) ? alerts : ok, Topics.DECISIONS.schema())
+        .key(decision.getCardId())
+        .value(decision)
+        .sendAsync()
+        .thenApply(sent -> decision);
+  }
+}

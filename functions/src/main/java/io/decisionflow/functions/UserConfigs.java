@@ -1,0 +1,42 @@
+package io.decisionflow.functions;
+
+import io.decisionflow.stages.StageConfigs;
+import io.decisionflow.stages.decide.DecideConfig;
+import io.decisionflow.stages.enrich.EnrichConfig;
+import io.decisionflow.stages.route.RouteConfig;
+import io.decisionflow.stages.score.ScoreConfig;
+import java.util.Map;
+
+/**
+ * The typed configuration of each function class, so that a deploy tool can check a function's
+ * userConfig before it submits it: a bad config fails at deploy, not in a restarting instance.
+ */
+public final class UserConfigs {
+
+  private static final Map<String, Class<? extends StageConfigs.Validated>> BY_FUNCTION =
+      Map.of(
+          EnrichFunction.class.getName(), EnrichConfig.class,
+          RouteFunction.class.getName(), RouteConfig.class,
+          ScoreFunction.class.getName(), ScoreConfig.class,
+          DecideFunction.class.getName(), DecideConfig.class);
+
+  private UserConfigs() {}
+
+  /**
+   * Validates {@code userConfig} for the function {@code className}.
+   *
+   * @throws io.decisionflow.stages.ConfigException naming the field and what to fix
+   * @throws IllegalArgumentException if {@code className} is not a decisionflow function
+   */
+  public static void validate(String className, Map<String, Object> userConfig) {
+    Class<? extends StageConfigs.Validated> type = BY_FUNCTION.get(className);
+    if (type == null) {
+      throw new IllegalArgumentException(
+          "className: "
+              + className
+              + " is not a decisionflow function; known: "
+              + BY_FUNCTION.keySet());
+    }
+    StageConfigs.load(userConfig, type);
+  }
+}

@@ -1,0 +1,30 @@
+package io.decisionflow.stages.enrich;
+
+import io.decisionflow.stages.ConfigException;
+import io.decisionflow.stages.StageConfigs;
+
+/** Configuration of the enrich function ({@code userConfig} of its function config). */
+public final class EnrichConfig implements StageConfigs.Validated {
+
+  /** Feature spec to compute; only {@value FeatureSpec#VERSION} exists. */
+  public String featureSpecVersion = FeatureSpec.VERSION;
+
+  /** Cards whose state is kept in memory between records (idle ones are evicted first). */
+  public int maxCachedCards = 100_000;
+
+  /** Prefix of the state key of a card: the key is {@code <prefix><card id>}. */
+  public String stateKeyPrefix = "card:";
+
+  @Override
+  public void validate() {
+    ConfigException.require(
+        FeatureSpec.VERSION.equals(featureSpecVersion),
+        "featureSpecVersion",
+        featureSpecVersion,
+        "must be " + FeatureSpec.VERSION + " (the only feature spec of this release)");
+    ConfigException.require(
+        maxCachedCards >= 1, "maxCachedCards", maxCachedCards, "must be at least 1");
+    ConfigException.require(
+        stateKeyPrefix != null, "stateKeyPrefix", stateKeyPrefix, "must be set (may be empty)");
+  }
+}

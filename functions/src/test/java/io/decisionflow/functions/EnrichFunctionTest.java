@@ -1,0 +1,166 @@
+package io.decisionflow.functions;
+
+import static io.decisionflow.stages.Fixtures.transaction;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+import com.google.protobuf.ByteString;
+import io.decisionflow.schemas.DeadLetter;
+import io.decisionflow.schemas.EnrichedTransaction;
+import io.decisionflow.schemas.Feature;
+import io.decisionflow.schemas.Transaction;
+import io.decisionflow.schemas.state.CardState;
+import io.decisionflow.stages.ConfigException;
+import io.decisionflow.stages.InvalidRecordException;
+import io.decisionflow.stages.enrich.FeatureSpec;
+import java.nio.ByteBuffer;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.Test;
+
+class EnrichFunctionTest {
+
+  private static final String TRANSACTIONS = "persistent://payments/fraud/transactions";
+  private static final String DEAD_LETTERS = "persistent://payments/fraud/dead-letters";
+
+  /** A length-delimited field 1 that claims 5 bytes but has 1: not a protobuf message. */
+  private static final byte[] MALFORMED = {0x0A, 0x05, 0x61};
+
+  private static FakeContext context(Map<String, Object> userConfig, byte[] input) {
+    return new FakeContext(userConfig)
+        .withFunction("enrich", List.of(TRANSACTIONS), null)
+        .withCurrentRecord(FakeContext.input(TRANSACTIONS, "card-1", input));
+  }
+
+  private static EnrichFunction initialized(FakeContext context) {
+    EnrichFunction function = new EnrichFunction();
+    function.initialize(context);
+    return function;
+  }
+
+  @Test
+  void enrichesAValidTransactionAndStoresTheCardStateAsCardStateProtobuf() throws Exception {
+    // Given
+    byte[] input = transaction().build().toByteArray();
+    FakeContext context = context(Map.of(), input);
+    EnrichFunction function = initialized(context);
+
+    // When
+    EnrichedTransaction enriched = function.process(input, context).join();
+
+    // Then
+    assertThat(enriched.getTransaction()).isEqualTo(Transaction.parseFrom(input));
+    assertThat(enriched.getFeaturesList())
+        .extracting(Feature::getName)
+        .containsExactlyElementsOf(FeatureSpec.NAMES);
+    CardState state = CardState.parseFrom(context.state("card:card-1").orElseThrow());
+    assertThat(state.getCount()).isEqualTo(1);
+    assertThat(state.getAmountSum()).isEqualTo(100.0);
+    assertThat(state.getLastTransactionId()).isEqualTo("txn-1");
+    assertThat(context.outputs()).isEmpty();
+  }
+
+  @Test
+  void readsTheCardStateStoredUnderTheConfiguredPrefix() throws Exception {
+    // Given: a card with 4 transactions of mean 50 in state, numbers in userConfig as text
+    CardState prior =
+        CardState.newBuilder()
+            .setCount(4)
+            .setAmountSum(200.0)
+            .setLastEventTimeMs(1L)
+            .setLastTransactionId("txn-0")
+            .build();
+    byte[] input = transaction().setAmount(150.0).build().toByteArray();
+    FakeContext context =
+        context(Map.of("stateKeyPrefix", "fraud-card/", "maxCachedCards", "1000"), input);
+    context.putState("fraud-card/card-1", ByteBuffer.wrap(prior.toByteArray()));
+    EnrichFunction function = initialized(context);
+
+    // When
+    EnrichedTransaction enriched = function.process(input, context).join();
+
+    // Then
+    assertThat(enriched.getFeatures(1).getName()).isEqualTo("amount_to_card_mean");
+    assertThat(enriched.getFeatures(1).getValue()).isCloseTo(3.0, within(1e-6)); // 150 / 50
+    assertThat(enriched.getFeatures(2).getValue()).isCloseTo(1.609438, within(1e-5)); // ln 5
+    CardState state = CardState.parseFrom(context.state("fraud-card/card-1").orElseThrow());
+    assertThat(state.getCount()).isEqualTo(5);
+    assertThat(state.getPrevious()).isEqualTo(prior);
+  }
+
+  @Test
+  void failsTheRecordWhenTheStoredStateIsNotACardState() {
+    // Given
+    byte[] input = transaction().build().toByteArray();
+    FakeContext context = context(Map.of(), input);
+    context.putState("card:card-1", ByteBuffer.wrap(MALFORMED));
+    EnrichFunction function = initialized(context);
+
+    // When
+    CompletableFuture<EnrichedTransaction> result = function.process(input, context);
+
+    // Then: the record fails (to be retried), it does not hang
+    assertThat(result).isCompletedExceptionally();
+    assertThatThrownBy(result::join).hasMessageContaining("state card:card-1 is not a CardState");
+  }
+
+  @Test
+  void rejectsAnInvalidUserConfigAtInitializeNamingTheField() {
+    // Given
+    FakeContext context = context(Map.of("maxCachedCards", "0"), new byte[0]);
+
+    // When / Then
+    assertThatThrownBy(() -> initialized(context))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageStartingWith("userConfig.maxCachedCards: must be at least 1");
+  }
+
+  @Test
+  void deadLettersAMalformedRecordWithItsOriginalBytes() {
+
+    // Given
+    FakeContext context = context(Map.of(), MALFORMED);
+    EnrichFunction function = initialized(context);
+
+    // When
+    EnrichedTransaction result = function.process(MALFORMED, context).join();
+
+    // Then
+    assertThat(result).isNull();
+    List<DeadLetter> letters = context.outputsTo(DEAD_LETTERS, DeadLetter.class);
+    assertThat(letters).hasSize(1);
+    DeadLetter letter = letters.get(0);
+    assertThat(letter.getStage()).isEqualTo("enrich");
+    assertThat(letter.getField()).isEqualTo("record");
+    assertThat(letter.getValue()).isEqualTo("'3 bytes'");
+    assertThat(letter.getErrorClass()).isEqualTo(InvalidRecordException.class.getName());
+    assertThat(letter.getOriginal()).isEqualTo(ByteString.copyFrom(MALFORMED));
+    assertThat(letter.getSourceTopic()).isEqualTo(TRANSACTIONS);
+    assertThat(letter.getKey()).isEqualTo("card-1");
+    assertThat(context.outputs()).extracting(FakeContext.Output::key).containsExactly("card-1");
+    assertThat(context.state("card:card-1")).isEmpty();
+  }
+
+  @Test
+  void deadLettersAnInvalidTransactionNamingTheField() {
+
+    // Given
+    byte[] input = transaction().setAmount(-5.0).build().toByteArray();
+    FakeContext context = context(Map.of(), input);
+    EnrichFunction function = initialized(context);
+
+    // When
+    function.process(input, context).join();
+
+    // Then
+    List<DeadLetter> letters = context.outputsTo(DEAD_LETTERS, DeadLetter.class);
+    assertThat(letters).hasSize(1);
+    DeadLetter letter = letters.get(0);
+    assertThat(letter.getField()).isEqualTo("amount");
+    assertThat(letter.getValue()).isEqualTo("-5.0");
+    assertThat(letter.getReason()).isEqualTo("amount must be >= 0, was -5.0");
+    assertThat(letter.getOriginal().toByteArray()).isEqualTo(input);
+  }
+}

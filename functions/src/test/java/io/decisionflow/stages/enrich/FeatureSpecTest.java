@@ -1,0 +1,276 @@
+package io.decisionflow.stages.enrich;
+
+import static io.decisionflow.stages.Fixtures.transaction;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import io.decisionflow.schemas.Channel;
+import io.decisionflow.schemas.Transaction;
+import io.decisionflow.schemas.state.CardState;
+import java.time.Instant;
+import org.assertj.core.data.Offset;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+class FeatureSpecTest {
+
+  private static final Offset<Float> FLOAT = within(1e-5f);
+
+  private static final int AMOUNT_LOG = 0;
+  private static final int AMOUNT_TO_CARD_MEAN = 1;
+  private static final int CARD_TXN_COUNT_LOG = 2;
+  private static final int SECONDS_SINCE_LAST_LOG = 3;
+  private static final int IS_ONLINE = 4;
+  private static final int IS_ATM = 5;
+  private static final int IS_NIGHT = 6;
+  private static final int IS_HIGH_RISK_COUNTRY = 7;
+
+  private static long at(String instant) {
+    return Instant.parse(instant).toEpochMilli();
+  }
+
+  @Test
+  void namesEightFeaturesInSpecOrder() {
+    assertThat(FeatureSpec.VERSION).isEqualTo("v1");
+    assertThat(FeatureSpec.size()).isEqualTo(8);
+    assertThat(FeatureSpec.NAMES)
+        .containsExactly(
+            "amount_log",
+            "amount_to_card_mean",
+            "card_txn_count_log",
+            "seconds_since_last_log",
+            "is_online",
+            "is_atm",
+            "is_night",
+            "is_high_risk_country");
+  }
+
+  @Test
+  void computesFeaturesOfANewCard() {
+    // Given: 100 EUR at a POS in Germany at noon, on a card never seen
+    Transaction txn =
+        transaction().setAmount(100.0).setEventTimeMs(at("2025-03-14T12:00:00Z")).build();
+
+    // When
+    float[] features = FeatureSpec.compute(txn, CardState.getDefaultInstance());
+
+    // Then
+    assertThat(features).hasSize(8);
+    assertThat(features[AMOUNT_LOG]).isCloseTo(4.615121f, FLOAT); // ln(101)
+    assertThat(features[AMOUNT_TO_CARD_MEAN]).isEqualTo(1f); // new card
+    assertThat(features[CARD_TXN_COUNT_LOG]).isEqualTo(0f); // ln(1 + 0)
+    assertThat(features[SECONDS_SINCE_LAST_LOG]).isCloseTo(14.767941f, FLOAT); // ln(1 + 30 days)
+    assertThat(features[IS_ONLINE]).isEqualTo(0f);
+    assertThat(features[IS_ATM]).isEqualTo(0f);
+    assertThat(features[IS_NIGHT]).isEqualTo(0f);
+    assertThat(features[IS_HIGH_RISK_COUNTRY]).isEqualTo(0f);
+  }
+
+  @Test
+  void computesFeaturesOfACardWithPriorState() {
+    // Given: 4 transactions summing to 200 (mean 50), the newest 90 s before this one
+    CardState prior =
+        CardState.newBuilder()
+            .setCount(4)
+            .setAmountSum(200.0)
+            .setLastEventTimeMs(at("2025-03-14T03:28:30Z"))
+            .setLastTransactionId("txn-4")
+            .build();
+    // and 150 online at a Nigerian merchant at 03:30 UTC
+    Transaction txn =
+        transaction()
+            .setTransactionId("txn-5")
+            .setAmount(150.0)
+            .setChannel(Channel.ONLINE)
+            .setCountry("NG")
+            .setEventTimeMs(at("2025-03-14T03:30:00Z"))
+            .build();
+
+    // When
+    float[] features = FeatureSpec.compute(txn, prior);
+
+    // Then
+    assertThat(features[AMOUNT_LOG]).isCloseTo(5.017280f, FLOAT); // ln(151)
+    assertThat(features[AMOUNT_TO_CARD_MEAN]).isCloseTo(3f, FLOAT); // 150 / 50
+    assertThat(features[CARD_TXN_COUNT_LOG]).isCloseTo(1.609438f, FLOAT); // ln(1 + 4)
+    assertThat(features[SECONDS_SINCE_LAST_LOG]).isCloseTo(4.510860f, FLOAT); // ln(1 + 90)
+    assertThat(features[IS_ONLINE]).isEqualTo(1f);
+    assertThat(features[IS_ATM]).isEqualTo(0f);
+    assertThat(features[IS_NIGHT]).isEqualTo(1f);
+    assertThat(features[IS_HIGH_RISK_COUNTRY]).isEqualTo(1f);
+  }
+
+  @Test
+  void flagsAtmChannelOnly() {
+    // Given
+    Transaction atm = transaction().setChannel(Channel.ATM).build();
+
+    // When
+    float[] features = FeatureSpec.compute(atm, CardState.getDefaultInstance());
+
+    // Then
+    assertThat(features[IS_ATM]).isEqualTo(1f);
+    assertThat(features[IS_ONLINE]).isEqualTo(0f);
+  }
+
+  @ParameterizedTest(name = "{0} is night: {1}")
+  @CsvSource({
+    "2025-03-14T00:00:00Z, 1",
+    "2025-03-14T05:59:59.999Z, 1",
+    "2025-03-14T06:00:00Z, 0",
+    "2025-03-14T23:59:59.999Z, 0"
+  })
+  void flagsNightBetweenMidnightAndSixUtc(String eventTime, float expected) {
+    // Given
+    Transaction txn = transaction().setEventTimeMs(at(eventTime)).build();
+
+    // When
+    float[] features = FeatureSpec.compute(txn, CardState.getDefaultInstance());
+
+    // Then
+    assertThat(features[IS_NIGHT]).isEqualTo(expected);
+  }
+
+  @ParameterizedTest(name = "country {0} is high risk: {1}")
+  @CsvSource({"NG, 1", "RU, 1", "BR, 1", "ID, 1", "VN, 1", "UA, 1", "DE, 0", "US, 0"})
+  void flagsHighRiskCountriesOfTheSpec(String country, float expected) {
+    // Given
+    Transaction txn = transaction().setCountry(country).build();
+
+    // When
+    float[] features = FeatureSpec.compute(txn, CardState.getDefaultInstance());
+
+    // Then
+    assertThat(features[IS_HIGH_RISK_COUNTRY]).isEqualTo(expected);
+  }
+
+  @Test
+  void capsAmountToCardMeanRatioAtOneHundred() {
+    // Given: a card whose mean is 1, and a transaction of 1000
+    CardState prior =
+        CardState.newBuilder().setCount(1).setAmountSum(1.0).setLastEventTimeMs(1L).build();
+    Transaction txn = transaction().setAmount(1000.0).build();
+
+    // When
+    float[] features = FeatureSpec.compute(txn, prior);
+
+    // Then
+    assertThat(features[AMOUNT_TO_CARD_MEAN]).isEqualTo(100f);
+  }
+
+  @Test
+  void ratioIsOneWhenTheCardsMeanIsZero() {
+    // Given: a card that only saw transactions of 0
+    CardState prior =
+        CardState.newBuilder().setCount(2).setAmountSum(0.0).setLastEventTimeMs(1L).build();
+    Transaction txn = transaction().setAmount(30.0).build();
+
+    // When
+    float[] features = FeatureSpec.compute(txn, prior);
+
+    // Then
+    assertThat(features[AMOUNT_TO_CARD_MEAN]).isEqualTo(1f);
+  }
+
+  @Test
+  void outOfOrderEventHasGapZero() {
+    // Given: the card's newest event is a minute after this one
+    long eventTime = at("2025-03-14T12:00:00Z");
+    CardState prior =
+        CardState.newBuilder()
+            .setCount(3)
+            .setAmountSum(300.0)
+            .setLastEventTimeMs(eventTime + 60_000)
+            .build();
+    Transaction txn = transaction().setEventTimeMs(eventTime).build();
+
+    // When
+    float[] features = FeatureSpec.compute(txn, prior);
+
+    // Then
+    assertThat(features[SECONDS_SINCE_LAST_LOG]).isEqualTo(0f);
+  }
+
+  @Test
+  void writesFeaturesAtTheOffsetOfABatch() {
+    // Given
+    Transaction txn = transaction().build();
+    float[] batch = new float[3 * FeatureSpec.size()];
+
+    // When
+    FeatureSpec.compute(txn, CardState.getDefaultInstance(), batch, FeatureSpec.size());
+
+    // Then
+    float[] expected = FeatureSpec.compute(txn, CardState.getDefaultInstance());
+    for (int i = 0; i < FeatureSpec.size(); i++) {
+      assertThat(batch[i]).isEqualTo(0f);
+      assertThat(batch[FeatureSpec.size() + i]).isEqualTo(expected[i]);
+      assertThat(batch[2 * FeatureSpec.size() + i]).isEqualTo(0f);
+    }
+  }
+
+  @Test
+  void applyAccumulatesCountAndSumAndKeepsPrevious() {
+    // Given: a card with 4 transactions summing to 200, itself with a previous state
+    CardState older = CardState.newBuilder().setCount(3).setAmountSum(150.0).build();
+    CardState prior =
+        CardState.newBuilder()
+            .setCount(4)
+            .setAmountSum(200.0)
+            .setLastEventTimeMs(1_000L)
+            .setLastTransactionId("txn-4")
+            .setPrevious(older)
+            .build();
+    Transaction txn = transaction().setTransactionId("txn-5").setAmount(150.0).build();
+
+    // When
+    CardState next = FeatureSpec.apply(prior, txn);
+
+    // Then
+    assertThat(next.getCount()).isEqualTo(5);
+    assertThat(next.getAmountSum()).isEqualTo(350.0);
+    assertThat(next.getLastEventTimeMs()).isEqualTo(txn.getEventTimeMs());
+    assertThat(next.getLastTransactionId()).isEqualTo("txn-5");
+    assertThat(next.getPrevious())
+        .isEqualTo(
+            CardState.newBuilder()
+                .setCount(4)
+                .setAmountSum(200.0)
+                .setLastEventTimeMs(1_000L)
+                .setLastTransactionId("txn-4")
+                .build());
+    assertThat(next.getPrevious().hasPrevious()).as("previous is never nested").isFalse();
+  }
+
+  @Test
+  void applyOfAnOutOfOrderEventKeepsTheNewestEventTime() {
+    // Given
+    long newest = at("2025-03-14T12:00:00Z");
+    CardState prior = CardState.newBuilder().setCount(1).setLastEventTimeMs(newest).build();
+    Transaction late = transaction().setEventTimeMs(newest - 60_000).build();
+
+    // When
+    CardState next = FeatureSpec.apply(prior, late);
+
+    // Then
+    assertThat(next.getLastEventTimeMs()).isEqualTo(newest);
+    assertThat(next.getCount()).isEqualTo(2);
+  }
+
+  @Test
+  void applyToANewCardStartsFromItsFirstTransaction() {
+    // Given
+    Transaction txn = transaction().setTransactionId("txn-1").setAmount(12.5).build();
+
+    // When
+    CardState next = FeatureSpec.apply(CardState.getDefaultInstance(), txn);
+
+    // Then
+    assertThat(next.getCount()).isEqualTo(1);
+    assertThat(next.getAmountSum()).isEqualTo(12.5);
+    assertThat(next.getLastEventTimeMs()).isEqualTo(txn.getEventTimeMs());
+    assertThat(next.getLastTransactionId()).isEqualTo("txn-1");
+    assertThat(next.getPrevious()).isEqualTo(CardState.getDefaultInstance());
+  }
+}

@@ -1,0 +1,112 @@
+package io.decisionflow.stages.enrich;
+
+import io.decisionflow.schemas.state.CardState;
+import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Queue;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * A {@link CardStateStore} in a map. It counts loads and saves, can hold saves pending until the
+ * test releases them (a save becomes visible only once released, like a durable write), and can
+ * fail the next load or save. Single-threaded, like the tests that use it.
+ */
+final class InMemoryCardStateStore implements CardStateStore {
+
+  private record PendingSave(String key, CardState state, CompletableFuture<Void> done) {}
+
+  private final Map<String, CardState> states = new HashMap<>();
+  private final Map<String, Integer> loadsByKey = new HashMap<>();
+  private final Queue<PendingSave> pending = new ArrayDeque<>();
+  private int saves;
+  private boolean holding;
+  private RuntimeException nextLoadFailure;
+  private RuntimeException nextSaveFailure;
+
+  @Override
+  public CompletableFuture<Optional<CardState>> load(String key) {
+    loadsByKey.merge(key, 1, Integer::sum);
+    if (nextLoadFailure != null) {
+      RuntimeException failure = nextLoadFailure;
+      nextLoadFailure = null;
+      return CompletableFuture.failedFuture(failure);
+    }
+    return CompletableFuture.completedFuture(Optional.ofNullable(states.get(key)));
+  }
+
+  @Override
+  public CompletableFuture<Void> save(String key, CardState state) {
+    saves++;
+    if (nextSaveFailure != null) {
+      RuntimeException failure = nextSaveFailure;
+      nextSaveFailure = null;
+      return CompletableFuture.failedFuture(failure);
+    }
+    if (holding) {
+      CompletableFuture<Void> done = new CompletableFuture<>();
+      pending.add(new PendingSave(key, state, done));
+      return done;
+    }
+    states.put(key, state);
+    return CompletableFuture.completedFuture(null);
+  }
+
+  /** Puts a state as if saved earlier. */
+  void put(String key, CardState state) {
+    states.put(key, state);
+  }
+
+  /** The durable state of a key. */
+  Optional<CardState> get(String key) {
+    return Optional.ofNullable(states.get(key));
+  }
+
+  /** From now on, saves stay pending until {@link #releaseNextSave()}. */
+  void holdSaves() {
+    holding = true;
+  }
+
+  /** From now on, saves complete at once (saves already pending stay pending). */
+  void stopHoldingSaves() {
+    holding = false;
+  }
+
+  /** Makes the oldest pending save durable and completes its future. */
+  void releaseNextSave() {
+    PendingSave save = pending.remove();
+    states.put(save.key(), save.state());
+    save.done().complete(null);
+  }
+
+  /** Saves waiting for {@link #releaseNextSave()}. */
+  int pendingSaves() {
+    return pending.size();
+  }
+
+  /** The next load fails with {@code failure}. */
+  void failNextLoad(RuntimeException failure) {
+    nextLoadFailure = failure;
+  }
+
+  /** The next save fails with {@code failure} and stores nothing. */
+  void failNextSave(RuntimeException failure) {
+    nextSaveFailure = failure;
+  }
+
+  /** Saves asked for, whatever their outcome. */
+  int saves() {
+    return saves;
+  }
+
+  /** Loads asked for, of all keys. */
+  int loads() {
+    return loadsByKey.values().stream().mapToInt(Integer::intValue).sum();
+  }
+
+  /** Loads asked for of one key. */
+  int loadsOf(String key) {
+    return loadsByKey.getOrDefault(key, 0);
+  }
+}

@@ -1,0 +1,200 @@
+package io.decisionflow.stages.score;
+
+import static io.decisionflow.stages.Fixtures.CLOCK;
+import static io.decisionflow.stages.Fixtures.ENRICHED_AT_MS;
+import static io.decisionflow.stages.Fixtures.NOW;
+import static io.decisionflow.stages.Fixtures.ROUTED_AT_MS;
+import static io.decisionflow.stages.Fixtures.scoringRequest;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+import static org.junit.jupiter.params.provider.Arguments.arguments;
+
+import io.decisionflow.schemas.Feature;
+import io.decisionflow.schemas.Score;
+import io.decisionflow.schemas.ScoringRequest;
+import io.decisionflow.stages.ConfigException;
+import io.decisionflow.stages.InvalidRecordException;
+import io.decisionflow.stages.enrich.FeatureSpec;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.function.UnaryOperator;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+class ScoreStageTest {
+
+  private static ScoreConfig config(String slot) {
+    ScoreConfig config = new ScoreConfig();
+    config.modelSlot = slot;
+    config.modelLocation = "/models/fraud-v7";
+    return config;
+  }
+
+  private final FakeModel model = FakeModel.ofCurrentSpec();
+
+  private ScoreStage stage() {
+    return new ScoreStage(config("champion"), model, CLOCK);
+  }
+
+  @Test
+  void passesTheFeatureValuesInSpecOrderAsTheModelsRow() {
+    // Given
+    ScoreStage stage = stage();
+    ScoringRequest request = scoringRequest().build();
+    List<Feature> features = request.getEnriched().getFeaturesList();
+
+    // When
+    stage.score(request);
+
+    // Then
+    assertThat(model.rows()).hasSize(1);
+    float[] row = model.rows().get(0);
+    assertThat(row).hasSize(FeatureSpec.size());
+    for (int i = 0; i < row.length; i++) {
+      assertThat(features.get(i).getName()).isEqualTo(FeatureSpec.NAMES.get(i));
+      assertThat(row[i]).isEqualTo((float) features.get(i).getValue());
+    }
+  }
+
+  @Test
+  void scoreCarriesSlotVersionModelOutputAndScoredAt() {
+    // Given
+    ScoreStage stage = stage();
+    ScoringRequest request = scoringRequest().build();
+
+    // When
+    Score score = stage.score(request);
+
+    // Then
+    assertThat(score.getModelSlot()).isEqualTo("champion");
+    assertThat(score.getModelVersion()).isEqualTo("v7");
+    assertThat(score.getFallback()).isFalse();
+    assertThat(score.getScore()).isEqualTo(FakeModel.scoreOf(model.rows().get(0)));
+    assertThat(score.getRequest().getEnriched().getLineage().getScoredAtMs())
+        .isEqualTo(NOW.toEpochMilli());
+    assertThat(score.getRequest().getEnriched().getLineage().getEnrichedAtMs())
+        .isEqualTo(ENRICHED_AT_MS);
+    assertThat(score.getRequest().getEnriched().getLineage().getRoutedAtMs())
+        .isEqualTo(ROUTED_AT_MS);
+    assertThat(score.getRequest().getArm()).isEqualTo(request.getArm());
+    assertThat(score.getRequest().getRoutingVersion()).isEqualTo(request.getRoutingVersion());
+    assertThat(score.getRequest().getEnriched().getTransaction())
+        .isEqualTo(request.getEnriched().getTransaction());
+  }
+
+  @Test
+  void rejectsAModelOfAnotherFeatureSpecVersionNamingLocationAndBothSpecs() {
+    // Given
+    FakeModel v2 = new FakeModel(FakeModel.manifest("v2", FeatureSpec.NAMES));
+
+    // When / Then
+    assertThatThrownBy(() -> new ScoreStage(config("champion"), v2, CLOCK))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageStartingWith("userConfig.modelLocation: model fraud v7")
+        .hasMessageContaining("takes feature spec v2 " + FeatureSpec.NAMES)
+        .hasMessageContaining("but enrich computes v1 " + FeatureSpec.NAMES);
+  }
+
+  @Test
+  void rejectsAModelOfOtherFeatureNamesNamingLocationAndBothSpecs() {
+    // Given: a model that takes the features in another order, one of them renamed
+    List<String> names = new ArrayList<>(FeatureSpec.NAMES);
+    names.set(0, "amount");
+    Collections.swap(names, 4, 5);
+    FakeModel other = new FakeModel(FakeModel.manifest("v1", names));
+
+    // When / Then
+    assertThatThrownBy(() -> new ScoreStage(config("champion"), other, CLOCK))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("userConfig.modelLocation")
+        .hasMessageContaining("takes feature spec v1 " + names)
+        .hasMessageContaining("but enrich computes v1 " + FeatureSpec.NAMES);
+  }
+
+  static Stream<Arguments> invalidRequests() {
+    return Stream.of(
+        row(
+            "request for another slot",
+            r -> r.setModelSlot("challenger"),
+            "model_slot",
+            "'challenger'"),
+        row(
+            "features of another spec version",
+            r -> {
+              r.getEnrichedBuilder().setFeatureSpecVersion("v2");
+              return r;
+            },
+            "enriched.feature_spec_version",
+            "'v2'"),
+        row(
+            "features missing",
+            r -> {
+              r.getEnrichedBuilder().clearFeatures();
+              return r;
+            },
+            "enriched.features",
+            "'0 features'"),
+        row(
+            "one feature too many",
+            r -> {
+              r.getEnrichedBuilder().addFeatures(Feature.newBuilder().setName("extra"));
+              return r;
+            },
+            "enriched.features",
+            "'9 features'"),
+        row(
+            "feature of a wrong name",
+            r -> {
+              r.getEnrichedBuilder().getFeaturesBuilder(2).setName("txn_count");
+              return r;
+            },
+            "enriched.features[2].name",
+            "'txn_count'"),
+        row(
+            "NaN feature",
+            r -> {
+              r.getEnrichedBuilder().getFeaturesBuilder(0).setValue(Double.NaN);
+              return r;
+            },
+            "enriched.features.amount_log",
+            "NaN"),
+        row(
+            "infinite feature",
+            r -> {
+              r.getEnrichedBuilder().getFeaturesBuilder(1).setValue(Double.POSITIVE_INFINITY);
+              return r;
+            },
+            "enriched.features.amount_to_card_mean",
+            "Infinity"));
+  }
+
+  private static Arguments row(
+      String problem, UnaryOperator<ScoringRequest.Builder> change, String field, String value) {
+    return arguments(problem, change, field, value);
+  }
+
+  @ParameterizedTest(name = "{0} is rejected naming {2} = {3}")
+  @MethodSource("invalidRequests")
+  void rejectsRequestNamingFieldAndValue(
+      String problem, UnaryOperator<ScoringRequest.Builder> change, String field, String value) {
+    // Given
+    ScoreStage stage = stage();
+    ScoringRequest request = change.apply(scoringRequest()).build();
+
+    // When
+    InvalidRecordException error =
+        catchThrowableOfType(InvalidRecordException.class, () -> stage.score(request));
+
+    // Then
+    assertThat(error).as(problem).isNotNull();
+    assertThat(error.field()).isEqualTo(field);
+    assertThat(error.value()).isEqualTo(value);
+    assertThat(error.getMessage()).startsWith(field + " ").endsWith(", was " + value);
+    assertThat(model.rows()).as("the model is not asked").isEmpty();
+  }
+}

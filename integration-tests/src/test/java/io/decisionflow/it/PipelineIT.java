@@ -1,0 +1,377 @@
+package io.decisionflow.it;
+
+import static java.util.concurrent.TimeUnit.MILLISECONDS;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.decisionflow.deploy.BusinessUnit;
+import io.decisionflow.deploy.FunctionDeployer;
+import io.decisionflow.deploy.Pipeline;
+import io.decisionflow.models.synthetic.TransactionGenerator;
+import io.decisionflow.schemas.BusinessNamespace;
+import io.decisionflow.schemas.Channel;
+import io.decisionflow.schemas.DeadLetter;
+import io.decisionflow.schemas.Decision;
+import io.decisionflow.schemas.Topics;
+import io.decisionflow.schemas.Transaction;
+import io.decisionflow.schemas.state.CardState;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Queue;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import org.apache.pulsar.client.api.Consumer;
+import org.apache.pulsar.client.api.Message;
+import org.apache.pulsar.client.api.Producer;
+import org.apache.pulsar.client.api.PulsarClientException;
+import org.apache.pulsar.client.api.Schema;
+import org.apache.pulsar.client.api.SubscriptionInitialPosition;
+import org.apache.pulsar.common.functions.FunctionState;
+import org.apache.pulsar.common.policies.data.FunctionStatus;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * The four chained functions, deployed from {@code pulsar-deploy/functions/*.yaml} for a business
+ * unit of its own, on the real standalone, with the model the build trained.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@Timeout(value = 10, unit = TimeUnit.MINUTES)
+class PipelineIT {
+
+  private static final Duration DECIDED_WITHIN = Duration.ofMinutes(3);
+  private static final long DAYTIME = Instant.parse("2026-06-01T10:00:00Z").toEpochMilli();
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private PulsarStandalone pulsar;
+  private BusinessUnit unit;
+  private BusinessNamespace ns;
+  private Pipeline pipeline;
+  private Producer<Transaction> transactions;
+  private Producer<byte[]> rawTransactions;
+  private final List<Consumer<?>> consumers = new ArrayList<>();
+  private final Map<String, List<Decision>> decisions = new ConcurrentHashMap<>();
+  private final Map<String, Decision> alerts = new ConcurrentHashMap<>();
+  private final Map<String, Decision> oks = new ConcurrentHashMap<>();
+  private final Queue<DeadLetter> deadLetters = new ConcurrentLinkedQueue<>();
+  private volatile boolean receiving = true;
+
+  @BeforeAll
+  void deployPipeline() throws Exception {
+    pulsar = PulsarStandalone.get();
+    unit = TestUnits.isolated(pulsar.projectDir(), "payments");
+    ns = unit.pipelineNamespace();
+    pipeline =
+        new Pipeline(
+            pulsar.admin(), pulsar.projectDir(), line -> System.out.println("[deploy] " + line));
+
+    Pipeline.Result result = pipeline.deploy(unit, TestUnits.localModel(pulsar.model()));
+
+    assertThat(result.functions().values()).containsOnly(FunctionDeployer.Outcome.CREATED);
+    assertThat(result.functions().keySet())
+        .containsExactlyInAnyOrder(
+            "enrich", "route", "score-champion", "score-challenger", "decide");
+    collect(
+        Topics.DECISIONS.in(ns),
+        Topics.DECISIONS.schema(),
+        d -> decisions.computeIfAbsent(d.getTransactionId(), k -> new ArrayList<>()).add(d));
+    collect(
+        Topics.FRAUD_ALERTS.in(ns),
+        Topics.FRAUD_ALERTS.schema(),
+        d -> alerts.put(d.getTransactionId(), d));
+    collect(
+        Topics.TRANSACTIONS_OK.in(ns),
+        Topics.TRANSACTIONS_OK.schema(),
+        d -> oks.put(d.getTransactionId(), d));
+    collect(Topics.DEAD_LETTERS.in(ns), Topics.DEAD_LETTERS.schema(), deadLetters::add);
+    transactions =
+        pulsar
+            .client()
+            .newProducer(Topics.TRANSACTIONS.schema())
+            .topic(Topics.TRANSACTIONS.in(ns))
+            .create();
+    rawTransactions =
+        pulsar.client().newProducer(Schema.BYTES).topic(Topics.TRANSACTIONS.in(ns)).create();
+    pipeline.awaitRunning(unit, Duration.ofMinutes(3));
+  }
+
+  @AfterAll
+  void undeploy() throws Exception {
+    receiving = false;
+    for (Consumer<?> consumer : consumers) {
+      consumer.close();
+    }
+    if (transactions != null) {
+      transactions.close();
+      rawTransactions.close();
+    }
+    if (pipeline != null) {
+      pipeline.undeploy(unit);
+    }
+  }
+
+  @Test
+  void everyTransactionGetsExactlyOneDecisionWithItsLineage() throws Exception {
+    TransactionGenerator generator =
+        new TransactionGenerator(TransactionGenerator.Options.defaults(System.nanoTime()));
+    Set<String> ids = ConcurrentHashMap.newKeySet();
+    for (int i = 0; i < 200; i++) {
+      Transaction txn = generator.next().transaction();
+      ids.add(txn.getTransactionId());
+      transactions.sendAsync(txn);
+    }
+    transactions.flush();
+
+    await().atMost(DECIDED_WITHIN).until(() -> decisions.keySet().containsAll(ids));
+    // Every decision is also copied to exactly one of fraud-alerts / transactions-ok.
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> ids.stream().allMatch(id -> alerts.containsKey(id) || oks.containsKey(id)));
+
+    for (String id : ids) {
+      assertThat(decisions.get(id)).as("decisions of %s", id).hasSize(1);
+      Decision d = decisions.get(id).get(0);
+      assertThat(d.getOutcome()).isIn("ALERT", "OK");
+      assertThat(d.getArm()).isIn("champion", "challenger");
+      assertThat(d.getModelSlot()).isEqualTo(d.getArm());
+      assertThat(d.getModelVersion()).isEqualTo("v1");
+      assertThat(d.getFeatureSpecVersion()).isEqualTo("v1");
+      assertThat(d.getScore()).isBetween(0.0, 1.0);
+      assertThat(d.getThreshold()).isEqualTo(0.5);
+      assertThat(d.getOutcome()).isEqualTo(d.getScore() >= 0.5 ? "ALERT" : "OK");
+      assertThat(d.getEnrichedAtMs()).isPositive();
+      assertThat(d.getRoutedAtMs()).isGreaterThanOrEqualTo(d.getEnrichedAtMs());
+      assertThat(d.getScoredAtMs()).isGreaterThanOrEqualTo(d.getRoutedAtMs());
+      assertThat(d.getDecidedAtMs()).isGreaterThanOrEqualTo(d.getScoredAtMs());
+      assertThat(alerts.containsKey(id))
+          .as("alert copy of %s", id)
+          .isEqualTo(d.getOutcome().equals("ALERT"));
+      assertThat(oks.containsKey(id))
+          .as("ok copy of %s", id)
+          .isEqualTo(d.getOutcome().equals("OK"));
+    }
+    // Sticky routing: all decisions of a card came from one arm.
+    Map<String, Set<String>> armsByCard =
+        ids.stream()
+            .map(id -> decisions.get(id).get(0))
+            .collect(
+                Collectors.groupingBy(
+                    Decision::getCardId, Collectors.mapping(Decision::getArm, Collectors.toSet())));
+    assertThat(armsByCard.values()).allSatisfy(arms -> assertThat(arms).hasSize(1));
+  }
+
+  @Test
+  void aCraftedFraudIsAlertedAndAnOrdinaryTransactionIsNot() throws Exception {
+    String fraudCard = "it-card-" + UUID.randomUUID();
+    String goodCard = "it-card-" + UUID.randomUUID();
+    List<String> history = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      history.add(send(ordinary(fraudCard, DAYTIME + i * 3_600_000L, 30.0 + i)));
+      history.add(send(ordinary(goodCard, DAYTIME + i * 3_600_000L, 25.0 + i)));
+    }
+    String fraud =
+        send(
+            ordinary(fraudCard, DAYTIME + 4 * 3_600_000L + 20_000, 2400.0).toBuilder()
+                .setChannel(Channel.ONLINE)
+                .setCountry("NG")
+                .build());
+    String good = send(ordinary(goodCard, DAYTIME + 5 * 3_600_000L, 28.0));
+
+    await()
+        .atMost(DECIDED_WITHIN)
+        .until(
+            () ->
+                decisions.containsKey(fraud)
+                    && decisions.containsKey(good)
+                    && decisions.keySet().containsAll(history));
+
+    assertThat(decisions.get(fraud).get(0).getOutcome()).isEqualTo("ALERT");
+    assertThat(decisions.get(good).get(0).getOutcome()).isEqualTo("OK");
+    assertThat(history)
+        .allSatisfy(id -> assertThat(decisions.get(id).get(0).getOutcome()).as(id).isEqualTo("OK"));
+    assertThat(alerts).containsKey(fraud);
+    await().atMost(Duration.ofSeconds(30)).until(() -> oks.containsKey(good));
+  }
+
+  @Test
+  void perCardStateAccumulatesAcrossMessagesInFunctionState() throws Exception {
+    String card = "it-card-" + UUID.randomUUID();
+    String first = send(ordinary(card, DAYTIME, 10.0));
+    String second = send(ordinary(card, DAYTIME + 60_000, 20.0));
+    String third = send(ordinary(card, DAYTIME + 120_000, 30.0));
+
+    await()
+        .atMost(DECIDED_WITHIN)
+        .until(() -> decisions.keySet().containsAll(List.of(first, second, third)));
+
+    CardState state =
+        await()
+            .atMost(Duration.ofSeconds(30))
+            .pollInterval(Duration.ofMillis(500))
+            .until(() -> readCardState(card), s -> s != null && s.getCount() == 3);
+    assertThat(state.getAmountSum()).isEqualTo(60.0);
+    assertThat(state.getLastTransactionId()).isEqualTo(third);
+    assertThat(state.getLastEventTimeMs()).isEqualTo(DAYTIME + 120_000);
+    // The third decision saw the two before it.
+    JsonNode features = JSON.readTree(decisions.get(third).get(0).getFeaturesJson());
+    assertThat(features.get("card_txn_count_log").asDouble())
+        .isCloseTo(Math.log1p(2), org.assertj.core.data.Offset.offset(1e-6));
+    assertThat(features.get("amount_to_card_mean").asDouble())
+        .isCloseTo(2.0, org.assertj.core.data.Offset.offset(1e-6));
+  }
+
+  @Test
+  void malformedRecordsBecomeDeadLettersWithTheirReasonWhileThePipelineKeepsFlowing()
+      throws Exception {
+    String card = "it-card-" + UUID.randomUUID();
+    byte[] garbage = ("not a transaction " + UUID.randomUUID()).getBytes(StandardCharsets.UTF_8);
+    String before = send(ordinary(card, DAYTIME, 12.0));
+    rawTransactions.send(garbage);
+    Transaction negative = ordinary(card, DAYTIME + 1_000, -5.0);
+    transactions.send(negative);
+    Transaction nan = ordinary(card, DAYTIME + 2_000, Double.NaN);
+    transactions.send(nan);
+    Transaction noCard = ordinary(card, DAYTIME + 3_000, 7.0).toBuilder().clearCardId().build();
+    transactions.send(noCard);
+    String after = send(ordinary(card, DAYTIME + 4_000, 13.0));
+
+    await()
+        .atMost(DECIDED_WITHIN)
+        .until(() -> decisions.containsKey(before) && decisions.containsKey(after));
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .until(
+            () ->
+                letterFor(garbage) != null
+                    && letterFor(negative.toByteArray()) != null
+                    && letterFor(nan.toByteArray()) != null
+                    && letterFor(noCard.toByteArray()) != null);
+
+    DeadLetter unparsable = letterFor(garbage);
+    assertThat(unparsable.getStage()).isEqualTo("enrich");
+    assertThat(unparsable.getField()).isEqualTo("record");
+    assertThat(unparsable.getReason()).contains("is not a Transaction");
+    assertThat(unparsable.getSourceTopic()).isEqualTo(Topics.TRANSACTIONS.in(ns));
+    DeadLetter negativeLetter = letterFor(negative.toByteArray());
+    assertThat(negativeLetter.getField()).isEqualTo("amount");
+    assertThat(negativeLetter.getValue()).isEqualTo("-5.0");
+    assertThat(negativeLetter.getReason()).isEqualTo("amount must be >= 0, was -5.0");
+    assertThat(letterFor(nan.toByteArray()).getReason())
+        .isEqualTo("amount must be a finite number, was NaN");
+    assertThat(letterFor(noCard.toByteArray()).getField()).isEqualTo("card_id");
+    // None of them was decided, and the card counts only its two valid transactions.
+    assertThat(decisions)
+        .doesNotContainKeys(
+            negative.getTransactionId(), nan.getTransactionId(), noCard.getTransactionId());
+    CardState state =
+        await()
+            .atMost(Duration.ofSeconds(30))
+            .until(() -> readCardState(card), s -> s != null && s.getCount() == 2);
+    assertThat(state.getAmountSum()).isEqualTo(25.0);
+    assertThat(instanceRestarts("enrich")).isZero();
+  }
+
+  @Test
+  void deployingTheSameFilesAgainChangesNothing() throws Exception {
+    Pipeline.Result again = pipeline.deploy(unit, TestUnits.localModel(pulsar.model()));
+
+    assertThat(again.provisioned()).isEmpty();
+    assertThat(again.functions().values()).containsOnly(FunctionDeployer.Outcome.UNCHANGED);
+  }
+
+  private String send(Transaction txn) throws PulsarClientException {
+    transactions.newMessage().key(txn.getCardId()).value(txn).send();
+    return txn.getTransactionId();
+  }
+
+  private static Transaction ordinary(String card, long eventTimeMs, double amount) {
+    return Transaction.newBuilder()
+        .setTransactionId("it-tx-" + UUID.randomUUID())
+        .setCardId(card)
+        .setMerchantId("merchant-7")
+        .setAmount(amount)
+        .setCurrency("EUR")
+        .setEventTimeMs(eventTimeMs)
+        .setChannel(Channel.POS)
+        .setCountry("DE")
+        .setMerchantCategory("5411")
+        .build();
+  }
+
+  private DeadLetter letterFor(byte[] original) {
+    return deadLetters.stream()
+        .filter(l -> java.util.Arrays.equals(l.getOriginal().toByteArray(), original))
+        .findFirst()
+        .orElse(null);
+  }
+
+  private CardState readCardState(String card) throws Exception {
+    FunctionState state;
+    try {
+      state =
+          pulsar
+              .admin()
+              .functions()
+              .getFunctionState(ns.tenant(), ns.namespace(), "enrich", "card:" + card);
+    } catch (org.apache.pulsar.client.admin.PulsarAdminException.NotFoundException e) {
+      return null;
+    }
+    byte[] bytes =
+        state.getStringValue() != null
+            ? state.getStringValue().getBytes(StandardCharsets.UTF_8)
+            : state.getByteValue();
+    return CardState.parseFrom(bytes);
+  }
+
+  private long instanceRestarts(String function) throws Exception {
+    FunctionStatus status =
+        pulsar.admin().functions().getFunctionStatus(ns.tenant(), ns.namespace(), function);
+    return status.getInstances().stream().mapToLong(i -> i.getStatus().getNumRestarts()).sum();
+  }
+
+  private <T> void collect(String topic, Schema<T> schema, java.util.function.Consumer<T> sink)
+      throws PulsarClientException {
+    Consumer<T> consumer =
+        pulsar
+            .client()
+            .newConsumer(schema)
+            .topic(topic)
+            .subscriptionName("it-" + UUID.randomUUID())
+            .subscriptionInitialPosition(SubscriptionInitialPosition.Earliest)
+            .subscribe();
+    consumers.add(consumer);
+    Thread thread =
+        new Thread(
+            () -> {
+              while (receiving) {
+                try {
+                  Message<T> message = consumer.receive(100, MILLISECONDS);
+                  if (message != null) {
+                    sink.accept(message.getValue());
+                    consumer.acknowledge(message);
+                  }
+                } catch (PulsarClientException e) {
+                  if (receiving) {
+                    System.err.println("receive on " + topic + " failed: " + e.getMessage());
+                  }
+                }
+              }
+            },
+            "collect-" + topic);
+    thread.setDaemon(true);
+    thread.start();
+  }
+}

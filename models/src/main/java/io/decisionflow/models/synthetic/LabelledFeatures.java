@@ -1,0 +1,54 @@
+package io.decisionflow.models.synthetic;
+
+import io.decisionflow.schemas.Transaction;
+import io.decisionflow.schemas.state.CardState;
+import io.decisionflow.stages.enrich.FeatureSpec;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * A labelled data set of features: the generator's transactions, enriched offline by the very
+ * {@link FeatureSpec} code the online enrich stage runs, in stream order.
+ *
+ * @param x rows of {@link FeatureSpec#size()} features, one after the other
+ * @param y labels, 1 for fraud
+ * @param rows number of rows
+ */
+public record LabelledFeatures(float[] x, float[] y, int rows) {
+
+  public static final int WIDTH = FeatureSpec.size();
+
+  /** Draws {@code rows} transactions from {@code generator} and computes their features. */
+  public static LabelledFeatures generate(TransactionGenerator generator, int rows) {
+    float[] x = new float[rows * WIDTH];
+    float[] y = new float[rows];
+    Map<String, CardState> cards = new HashMap<>();
+    for (int i = 0; i < rows; i++) {
+      TransactionGenerator.Labelled labelled = generator.next();
+      Transaction txn = labelled.transaction();
+      CardState prior = cards.getOrDefault(txn.getCardId(), CardState.getDefaultInstance());
+      FeatureSpec.compute(txn, prior, x, i * WIDTH);
+      cards.put(txn.getCardId(), FeatureSpec.apply(prior, txn));
+      y[i] = labelled.fraud() ? 1f : 0f;
+    }
+    return new LabelledFeatures(x, y, rows);
+  }
+
+  /** Rows {@code [from, to)}. */
+  public LabelledFeatures slice(int from, int to) {
+    float[] xs = new float[(to - from) * WIDTH];
+    System.arraycopy(x, from * WIDTH, xs, 0, xs.length);
+    float[] ys = new float[to - from];
+    System.arraycopy(y, from, ys, 0, ys.length);
+    return new LabelledFeatures(xs, ys, to - from);
+  }
+
+  /** Share of fraud rows. */
+  public double positiveRate() {
+    double sum = 0;
+    for (float label : y) {
+      sum += label;
+    }
+    return rows == 0 ? 0 : sum / rows;
+  }
+}

@@ -1,0 +1,419 @@
+package io.decisionflow.models.train;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.util.Random;
+import org.tensorflow.Graph;
+import org.tensorflow.Operand;
+import org.tensorflow.Result;
+import org.tensorflow.SavedModelBundle;
+import org.tensorflow.Session;
+import org.tensorflow.Signature;
+import org.tensorflow.framework.optimizers.GradientDescent;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.ndarray.buffer.DataBuffers;
+import org.tensorflow.op.Op;
+import org.tensorflow.op.Ops;
+import org.tensorflow.op.core.Placeholder;
+import org.tensorflow.op.core.Variable;
+import org.tensorflow.proto.ConfigProto;
+import org.tensorflow.types.TFloat32;
+
+/**
+ * Trains a logistic regression, {@code score = sigmoid(standardize(x) W + b)}, with TensorFlow Java
+ * and mini-batch gradient descent (tensorflow-framework's {@link GradientDescent}).
+ *
+ * <p>Standardization is part of the graph: the per-feature mean and standard deviation of the
+ * training data are computed in Java and baked into the graph as constants, so the trained (and
+ * exported) model takes raw features. The loss is the mean binary cross-entropy plus {@code l2 *
+ * sum(W^2)} (the bias is not penalized). Weights start at zero and batches are shuffled with a
+ * {@link Random} seeded by {@link Options#seed()}; the graph runs on one thread, so training is
+ * deterministic given the data and the options.
+ *
+ * <p>Plain gradient descent rather than tensorflow-framework's {@code Adam}: Adam 1.0.0 updates its
+ * {@code beta1_power}/{@code beta2_power} variables without ordering them after the {@code
+ * ApplyAdam} ops that read them, so two runs with the same seed give different weights. On
+ * standardized features gradient descent converges as well for this convex loss.
+ */
+public final class LogisticRegressionTrainer {
+
+  /** Key of the exported signature. */
+  public static final String SIGNATURE = "serving_default";
+
+  /** Input key of the exported signature: raw features, float32 {@code [-1, F]}. */
+  public static final String INPUT = "features";
+
+  /** Output key of the exported signature: probability, float32 {@code [-1, 1]}. */
+  public static final String OUTPUT = "score";
+
+  private LogisticRegressionTrainer() {}
+
+  /**
+   * How to train.
+   *
+   * @param epochs passes over the training data, at least 1
+   * @param batchSize rows per optimizer step, at least 1
+   * @param learningRate step size of gradient descent, positive
+   * @param seed seed of the batch shuffling
+   * @param l2 weight of the L2 penalty {@code l2 * sum(W^2)}, zero or positive
+   */
+  public record Options(int epochs, int batchSize, float learningRate, long seed, float l2) {
+
+    public Options {
+      if (epochs < 1) {
+        throw new IllegalArgumentException("epochs must be at least 1, was " + epochs);
+      }
+      if (batchSize < 1) {
+        throw new IllegalArgumentException("batchSize must be at least 1, was " + batchSize);
+      }
+      if (!(learningRate > 0) || !Float.isFinite(learningRate)) {
+        throw new IllegalArgumentException("learningRate must be positive, was " + learningRate);
+      }
+      if (!(l2 >= 0) || !Float.isFinite(l2)) {
+        throw new IllegalArgumentException("l2 must be zero or positive, was " + l2);
+      }
+    }
+
+    /** 10 epochs of batches of 128 at learning rate 0.2, seed 42, no L2 penalty. */
+    public static Options defaults() {
+      return new Options(10, 128, 0.2f, 42L, 0f);
+    }
+  }
+
+  /**
+   * Trains on {@code rows} rows.
+   *
+   * @param x {@code rows * features} raw features, row by row
+   * @param y {@code rows} labels, 0 or 1
+   * @return the trained model; close it when done
+   * @throws IllegalArgumentException if the sizes do not match or a value is not finite
+   */
+  public static Trained train(float[] x, float[] y, int rows, int features, Options options) {
+    if (options == null) {
+      throw new IllegalArgumentException("options is null");
+    }
+    if (rows < 1 || features < 1) {
+      throw new IllegalArgumentException(
+          "need at least 1 row and 1 feature, got " + rows + " rows of " + features + " features");
+    }
+    if (x == null || (long) rows * features != x.length) {
+      throw new IllegalArgumentException(
+          "x has "
+              + (x == null ? "no" : String.valueOf(x.length))
+              + " values but "
+              + rows
+              + " rows of "
+              + features
+              + " features need "
+              + (long) rows * features);
+    }
+    if (y == null || y.length != rows) {
+      throw new IllegalArgumentException(
+          "y has "
+              + (y == null ? "no" : String.valueOf(y.length))
+              + " labels for "
+              + rows
+              + " rows");
+    }
+    for (int i = 0; i < x.length; i++) {
+      if (!Float.isFinite(x[i])) {
+        throw new IllegalArgumentException(
+            "x[" + i + "] (row " + i / features + ", feature " + i % features + ") is " + x[i]);
+      }
+    }
+    for (int i = 0; i < y.length; i++) {
+      if (y[i] != 0f && y[i] != 1f) {
+        throw new IllegalArgumentException("y[" + i + "] must be 0 or 1, was " + y[i]);
+      }
+    }
+
+    float[] mean = new float[features];
+    float[] std = new float[features];
+    standardization(x, rows, features, mean, std);
+
+    Graph graph = new Graph();
+    Session session = null;
+    try {
+      Ops tf = Ops.create(graph);
+      Placeholder<TFloat32> input =
+          tf.withName(INPUT).placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1, features)));
+      Placeholder<TFloat32> labels =
+          tf.withName("labels").placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1, 1)));
+      Operand<TFloat32> standardized =
+          tf.withName("standardized")
+              .math
+              .div(
+                  tf.math.sub(input, tf.withName("feature_mean").constant(mean)),
+                  tf.withName("feature_std").constant(std));
+      Variable<TFloat32> weights =
+          tf.withName("weights").variable(tf.constant(new float[features][1]));
+      Variable<TFloat32> bias = tf.withName("bias").variable(tf.constant(new float[1]));
+      Operand<TFloat32> logits =
+          tf.withName("logits").math.add(tf.linalg.matMul(standardized, weights), bias);
+      Operand<TFloat32> score = tf.withName(OUTPUT).math.sigmoid(logits);
+
+      // Binary cross-entropy with logits: softplus(z) - y * z.
+      Operand<TFloat32> crossEntropy =
+          tf.math.mean(
+              tf.math.sub(tf.math.softplus(logits), tf.math.mul(labels, logits)),
+              tf.constant(new int[] {0, 1}));
+      Operand<TFloat32> loss = crossEntropy;
+      if (options.l2() > 0) {
+        // Through an Identity: the gradient of Square taken directly on the reference-typed output
+        // of the variable crashes TF_AddGradients (SIGSEGV in Node::output_type) in TF Java 1.1.0.
+        loss =
+            tf.math.add(
+                crossEntropy,
+                tf.math.mul(
+                    tf.constant(options.l2()),
+                    tf.sum(tf.math.square(tf.identity(weights)), tf.constant(new int[] {0, 1}))));
+      }
+      loss = tf.withName("loss").identity(loss);
+      Op minimize = new GradientDescent(graph, options.learningRate()).minimize(loss);
+
+      session = new Session(graph, singleThreaded());
+      session.initialize();
+
+      float[] lossPerEpoch = new float[options.epochs()];
+      int[] order = new int[rows];
+      for (int i = 0; i < rows; i++) {
+        order[i] = i;
+      }
+      Random random = new Random(options.seed());
+      int batch = Math.min(options.batchSize(), rows);
+      float[] xb = new float[batch * features];
+      float[] yb = new float[batch];
+      for (int epoch = 0; epoch < options.epochs(); epoch++) {
+        shuffle(order, random);
+        double lossSum = 0;
+        for (int start = 0; start < rows; start += batch) {
+          int n = Math.min(batch, rows - start);
+          float[] xs = n == batch ? xb : new float[n * features];
+          float[] ys = n == batch ? yb : new float[n];
+          for (int r = 0; r < n; r++) {
+            int row = order[start + r];
+            System.arraycopy(x, row * features, xs, r * features, features);
+            ys[r] = y[row];
+          }
+          try (TFloat32 xt =
+                  TFloat32.tensorOf(Shape.of(n, features), DataBuffers.of(xs, true, false));
+              TFloat32 yt = TFloat32.tensorOf(Shape.of(n, 1), DataBuffers.of(ys, true, false));
+              Result result =
+                  session
+                      .runner()
+                      .feed(input, xt)
+                      .feed(labels, yt)
+                      .addTarget(minimize)
+                      .fetch(crossEntropy)
+                      .run()) {
+            lossSum += (double) ((TFloat32) result.get(0)).getFloat() * n;
+          }
+        }
+        lossPerEpoch[epoch] = (float) (lossSum / rows);
+      }
+
+      float[] w = new float[features];
+      float[] b = new float[1];
+      try (Result result = session.runner().fetch(weights).fetch(bias).run()) {
+        ((TFloat32) result.get(0)).copyTo(DataBuffers.of(w, false, false));
+        ((TFloat32) result.get(1)).copyTo(DataBuffers.of(b, false, false));
+      }
+      Signature signature =
+          Signature.builder(SIGNATURE)
+              .methodName("tensorflow/serving/predict")
+              .input(INPUT, input)
+              .output(OUTPUT, score)
+              .build();
+      return new Trained(
+          graph, session, input, score, signature, features, mean, std, w, b[0], lossPerEpoch);
+    } catch (RuntimeException | Error e) {
+      if (session != null) {
+        session.close();
+      }
+      graph.close();
+      throw e;
+    }
+  }
+
+  private static ConfigProto singleThreaded() {
+    return ConfigProto.newBuilder()
+        .setIntraOpParallelismThreads(1)
+        .setInterOpParallelismThreads(1)
+        .build();
+  }
+
+  /** Per-feature mean and population standard deviation; 1 where a feature is constant. */
+  private static void standardization(
+      float[] x, int rows, int features, float[] mean, float[] std) {
+    double[] sum = new double[features];
+    for (int r = 0; r < rows; r++) {
+      for (int f = 0; f < features; f++) {
+        sum[f] += x[r * features + f];
+      }
+    }
+    double[] m = new double[features];
+    for (int f = 0; f < features; f++) {
+      m[f] = sum[f] / rows;
+    }
+    double[] sq = new double[features];
+    for (int r = 0; r < rows; r++) {
+      for (int f = 0; f < features; f++) {
+        double d = x[r * features + f] - m[f];
+        sq[f] += d * d;
+      }
+    }
+    for (int f = 0; f < features; f++) {
+      double s = Math.sqrt(sq[f] / rows);
+      mean[f] = (float) m[f];
+      std[f] = s > 1e-6 && Double.isFinite(s) ? (float) s : 1f;
+    }
+  }
+
+  private static void shuffle(int[] a, Random random) {
+    for (int i = a.length - 1; i > 0; i--) {
+      int j = random.nextInt(i + 1);
+      int t = a[i];
+      a[i] = a[j];
+      a[j] = t;
+    }
+  }
+
+  /** A trained model, held in memory until closed. Thread-safe. */
+  public static final class Trained implements AutoCloseable {
+
+    private final Graph graph;
+    private final Session session;
+    private final Placeholder<TFloat32> input;
+    private final Operand<TFloat32> score;
+    private final Signature signature;
+    private final int features;
+    private final float[] mean;
+    private final float[] std;
+    private final float[] weights;
+    private final float bias;
+    private final float[] lossPerEpoch;
+    private volatile boolean closed;
+
+    private Trained(
+        Graph graph,
+        Session session,
+        Placeholder<TFloat32> input,
+        Operand<TFloat32> score,
+        Signature signature,
+        int features,
+        float[] mean,
+        float[] std,
+        float[] weights,
+        float bias,
+        float[] lossPerEpoch) {
+      this.graph = graph;
+      this.session = session;
+      this.input = input;
+      this.score = score;
+      this.signature = signature;
+      this.features = features;
+      this.mean = mean;
+      this.std = std;
+      this.weights = weights;
+      this.bias = bias;
+      this.lossPerEpoch = lossPerEpoch;
+    }
+
+    /** Number of features per row. */
+    public int featureCount() {
+      return features;
+    }
+
+    /** Per-feature mean of the training data, subtracted before the linear layer. */
+    public float[] featureMeans() {
+      return mean.clone();
+    }
+
+    /** Per-feature standard deviation of the training data (1 for constant features). */
+    public float[] featureStds() {
+      return std.clone();
+    }
+
+    /** Weights of the standardized features. */
+    public float[] weights() {
+      return weights.clone();
+    }
+
+    /** Bias of the linear layer. */
+    public float bias() {
+      return bias;
+    }
+
+    /** Mean training cross-entropy of each epoch (averaged over its batches, without L2). */
+    public float[] lossPerEpoch() {
+      return lossPerEpoch.clone();
+    }
+
+    /**
+     * Scores {@code rows} rows of raw features.
+     *
+     * @param x {@code rows * featureCount()} raw features, row by row
+     * @return one probability per row
+     */
+    public float[] predict(float[] x, int rows) {
+      if (x == null || rows < 0 || (long) rows * features != x.length) {
+        throw new IllegalArgumentException(
+            "x has "
+                + (x == null ? "no" : String.valueOf(x.length))
+                + " values but "
+                + rows
+                + " rows of "
+                + features
+                + " features need "
+                + (long) rows * features);
+      }
+      checkOpen();
+      float[] out = new float[rows];
+      if (rows == 0) {
+        return out;
+      }
+      try (TFloat32 xt =
+              TFloat32.tensorOf(Shape.of(rows, features), DataBuffers.of(x, true, false));
+          Result result = session.runner().feed(input, xt).fetch(score).run()) {
+        ((TFloat32) result.get(0)).copyTo(DataBuffers.of(out, false, false));
+      }
+      return out;
+    }
+
+    /**
+     * Exports the model as a SavedModel (tag {@code serve}) into {@code dir}, with signature
+     * {@value LogisticRegressionTrainer#SIGNATURE}: input {@value LogisticRegressionTrainer#INPUT}
+     * (float32 {@code [-1, F]}, raw features) and output {@value LogisticRegressionTrainer#OUTPUT}
+     * (float32 {@code [-1, 1]}).
+     */
+    public void export(Path dir) {
+      checkOpen();
+      try {
+        SavedModelBundle.exporter(dir.toString())
+            .withTags(SavedModelBundle.DEFAULT_TAG)
+            .withSession(session)
+            .withSignature(signature)
+            .export();
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot export model to " + dir, e);
+      }
+    }
+
+    private void checkOpen() {
+      if (closed) {
+        throw new IllegalStateException("the trained model is closed");
+      }
+    }
+
+    /** Frees the graph and the session. Idempotent. */
+    @Override
+    public synchronized void close() {
+      if (!closed) {
+        closed = true;
+        session.close();
+        graph.close();
+      }
+    }
+  }
+}

@@ -1,0 +1,197 @@
+#!/usr/bin/env bash
+# Local Apache Pulsar standalone for decisionflow.
+#
+#   pulsar-deploy/pulsar-local.sh start [--clean]   start (or reuse) the standalone, wait until ready
+#   pulsar-deploy/pulsar-local.sh stop              stop it and its function instances
+#   pulsar-deploy/pulsar-local.sh status            say whether it runs and answers
+#
+# Pulsar is fetched once through Maven (org.apache.pulsar:pulsar-server-distribution, classifier
+# bin, type tar.gz) into $DECISIONFLOW_HOME (default ~/.cache/decisionflow), outside git. Each
+# instance gets its own folder there (Pulsar writes data/ and logs/ inside its home). The
+# standalone runs in ZooKeeper mode so that function state uses the BookKeeper table service.
+#
+# Environment:
+#   DECISIONFLOW_HOME       cache folder (default ~/.cache/decisionflow)
+#   DF_PULSAR_INSTANCE      instance name, its own folder and data (default: standalone)
+#   DF_PULSAR_WEB_PORT      admin/REST port (default 8080); the broker port is 6650
+#   DF_PULSAR_START_TIMEOUT seconds to wait for readiness (default 240)
+#   PULSAR_MEM, PULSAR_GC   JVM settings of the standalone (lean defaults below)
+set -euo pipefail
+
+PULSAR_VERSION=4.0.8
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+DF_HOME="${DECISIONFLOW_HOME:-$HOME/.cache/decisionflow}"
+INSTANCE="${DF_PULSAR_INSTANCE:-standalone}"
+WEB_PORT="${DF_PULSAR_WEB_PORT:-8080}"
+START_TIMEOUT="${DF_PULSAR_START_TIMEOUT:-240}"
+DIST="$DF_HOME/dist/apache-pulsar-$PULSAR_VERSION"
+HOME_DIR="$DF_HOME/instances/$INSTANCE"
+PID_FILE="$HOME_DIR/standalone.pid"
+LOG_FILE="$HOME_DIR/logs/standalone.out"
+WEB="http://127.0.0.1:$WEB_PORT"
+
+say() { printf '[pulsar-local] %s\n' "$*" >&2; }
+die() { say "error: $*"; exit 1; }
+
+http_code() { curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$1" 2>/dev/null || true; }
+
+fetch_distribution() {
+  [[ -x "$DIST/bin/pulsar" ]] && return 0
+  local download="$DF_HOME/download"
+  local tarball="$download/pulsar-server-distribution-$PULSAR_VERSION-bin.tar.gz"
+  mkdir -p "$download" "$DF_HOME/dist"
+  if [[ ! -s "$tarball" ]]; then
+    say "fetching Pulsar $PULSAR_VERSION through Maven (245 MB, once)..."
+    mvn -B -q -N -f "$ROOT/pom.xml" \
+      org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy \
+      -Dartifact="org.apache.pulsar:pulsar-server-distribution:$PULSAR_VERSION:tar.gz:bin" \
+      -DoutputDirectory="$download" -Dmdep.overWriteReleases=false >&2 \
+      || die "could not fetch org.apache.pulsar:pulsar-server-distribution:$PULSAR_VERSION through Maven"
+  fi
+  say "unpacking $tarball"
+  rm -rf "$DF_HOME/dist.tmp" "$DIST"
+  mkdir -p "$DF_HOME/dist.tmp"
+  tar -xzf "$tarball" -C "$DF_HOME/dist.tmp"
+  mv "$DF_HOME/dist.tmp/apache-pulsar-$PULSAR_VERSION" "$DIST"
+  rm -rf "$DF_HOME/dist.tmp"
+}
+
+prepare_instance() {
+  if [[ ! -x "$HOME_DIR/bin/pulsar" ]]; then
+    say "creating instance '$INSTANCE' in $HOME_DIR"
+    mkdir -p "$HOME_DIR"
+    cp -r "$DIST/bin" "$DIST/conf" "$DIST/instances" "$HOME_DIR/"
+    ln -sfn "$DIST/lib" "$HOME_DIR/lib"
+  fi
+  mkdir -p "$HOME_DIR/logs"
+  # Lean settings for a laptop or CI runner.
+  local conf="$HOME_DIR/conf/standalone.conf"
+  set_conf "$conf" webServicePort "$WEB_PORT"
+  set_conf "$conf" managedLedgerDefaultEnsembleSize 1
+  set_conf "$conf" managedLedgerDefaultWriteQuorum 1
+  set_conf "$conf" managedLedgerDefaultAckQuorum 1
+}
+
+set_conf() {
+  local file="$1" key="$2" value="$3"
+  if grep -qE "^$key=" "$file"; then
+    sed -i -E "s|^$key=.*|$key=$value|" "$file"
+  else
+    printf '%s=%s\n' "$key" "$value" >>"$file"
+  fi
+}
+
+running_pid() {
+  [[ -f "$PID_FILE" ]] || return 1
+  local pid
+  pid="$(cat "$PID_FILE")"
+  kill -0 "$pid" 2>/dev/null || return 1
+  echo "$pid"
+}
+
+ready() {
+  [[ "$(http_code "$WEB/admin/v2/brokers/health")" == 200 ]] \
+    && [[ "$(http_code "$WEB/admin/v3/functions/public/default")" == 200 ]]
+}
+
+wait_ready() {
+  local pid="$1" waited=0
+  say "waiting for the broker and the functions worker on $WEB (up to ${START_TIMEOUT}s)"
+  until ready; do
+    kill -0 "$pid" 2>/dev/null || { tail -n 40 "$LOG_FILE" >&2 || true; die "standalone exited; log: $LOG_FILE"; }
+    (( waited >= START_TIMEOUT )) && die "not ready after ${START_TIMEOUT}s; log: $LOG_FILE"
+    sleep 2
+    waited=$((waited + 2))
+    (( waited % 10 == 0 )) && say "... ${waited}s"
+  done
+  say "ready after ${waited}s: broker pulsar://127.0.0.1:6650, admin $WEB"
+}
+
+start() {
+  local clean=false
+  [[ "${1:-}" == "--clean" ]] && clean=true
+  if pid="$(running_pid)"; then
+    if ready; then
+      say "already running (pid $pid): broker pulsar://127.0.0.1:6650, admin $WEB"
+      return 0
+    fi
+    wait_ready "$pid"
+    return 0
+  fi
+  if [[ "$(http_code "$WEB/admin/v2/brokers/health")" != 000 ]]; then
+    die "port $WEB_PORT already answers but not from instance '$INSTANCE'; stop that Pulsar or set DF_PULSAR_WEB_PORT"
+  fi
+  command -v java >/dev/null || die "java (JDK 17+) must be on PATH: function instances are started as 'java'"
+  fetch_distribution
+  prepare_instance
+  if $clean; then
+    say "wiping $HOME_DIR/data"
+    rm -rf "$HOME_DIR/data"
+  fi
+  say "starting standalone '$INSTANCE' (ZooKeeper mode, function state on the table service)"
+  (
+    cd "$HOME_DIR"
+    export PULSAR_STANDALONE_USE_ZOOKEEPER=1
+    export PULSAR_MEM="${PULSAR_MEM:--Xms512m -Xmx1g -XX:MaxDirectMemorySize=1g}"
+    export PULSAR_GC="${PULSAR_GC:--XX:+UseG1GC}"
+    export PULSAR_LOG_DIR="$HOME_DIR/logs"
+    nohup setsid bin/pulsar standalone >"$LOG_FILE" 2>&1 </dev/null &
+    echo $! >"$PID_FILE"
+  )
+  wait_ready "$(cat "$PID_FILE")"
+}
+
+stop() {
+  local pid
+  if ! pid="$(running_pid)"; then
+    say "not running"
+    kill_instances
+    return 0
+  fi
+  say "stopping standalone '$INSTANCE' (pid $pid)"
+  kill -TERM "$pid" 2>/dev/null || true
+  for _ in $(seq 1 60); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.5
+  done
+  if kill -0 "$pid" 2>/dev/null; then
+    say "still running after 30s, killing"
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+  kill_instances
+  rm -f "$PID_FILE"
+  say "stopped"
+}
+
+# Function instances of the process runtime are JVMs of their own; none may outlive the worker.
+kill_instances() {
+  local pids
+  pids="$(pgrep -f "$HOME_DIR/instances/java-instance.jar" || true)"
+  if [[ -n "$pids" ]]; then
+    say "stopping leftover function instances: $(echo $pids)"
+    kill -TERM $pids 2>/dev/null || true
+    sleep 2
+    kill -KILL $pids 2>/dev/null || true
+  fi
+}
+
+status() {
+  local pid
+  if pid="$(running_pid)"; then
+    if ready; then
+      say "running (pid $pid) and ready: broker pulsar://127.0.0.1:6650, admin $WEB"
+      return 0
+    fi
+    say "running (pid $pid) but not ready yet"
+    return 1
+  fi
+  say "not running"
+  return 3
+}
+
+case "${1:-}" in
+  start) shift; start "$@" ;;
+  stop) stop ;;
+  status) status ;;
+  *) echo "usage: $0 start [--clean] | stop | status" >&2; exit 2 ;;
+esac

@@ -1,0 +1,206 @@
+package io.decisionflow.deploy;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.decisionflow.schemas.BusinessNamespace;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * A business unit as declared in {@code pulsar-deploy/business-units/<name>.yaml}: its tenant,
+ * namespaces with their policies, and how its pipeline is configured. One business unit is one
+ * Pulsar tenant.
+ */
+public final class BusinessUnit {
+
+  /** Policies of one namespace. Unset values are left as the cluster has them. */
+  public static final class Policies {
+    /** How long acknowledged messages are kept, in minutes. */
+    public Integer retentionMinutes;
+
+    /** How much acknowledged data is kept, in MB. */
+    public Integer retentionSizeMb;
+
+    /** Broker deduplication of producer retries. */
+    public Boolean deduplication;
+
+    /** Schema compatibility strategy, e.g. BACKWARD_TRANSITIVE. */
+    public String schemaCompatibility;
+
+    /** Backlog quota: the most unacknowledged data a subscription may hold, in MB. */
+    public Integer backlogQuotaMb;
+
+    /**
+     * What happens at the quota: producer_request_hold, producer_exception,
+     * consumer_backlog_eviction.
+     */
+    public String backlogQuotaPolicy = "producer_request_hold";
+  }
+
+  /** One namespace of the tenant. */
+  public static final class Namespace {
+    public String name;
+    public Policies policies = new Policies();
+  }
+
+  /** Settings of one function of the pipeline, merged over its function config. */
+  public static final class FunctionSettings {
+    /** Keys merged into the function's userConfig. */
+    public Map<String, Object> userConfig = new LinkedHashMap<>();
+
+    /** Instances of the function. */
+    public Integer parallelism;
+  }
+
+  /** Where and how the pipeline of this business unit runs. */
+  public static final class Pipeline {
+    /** Namespace (of {@link #namespaces}) that holds the pipeline's topics and functions. */
+    public String namespace;
+
+    /** Per-function settings, by function name (e.g. {@code decide}). */
+    public Map<String, FunctionSettings> functions = new LinkedHashMap<>();
+  }
+
+  private static final ObjectMapper YAML =
+      new ObjectMapper(new YAMLFactory())
+          .setPropertyNamingStrategy(PropertyNamingStrategies.LOWER_CAMEL_CASE)
+          .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+
+  private static final Set<String> BACKLOG_POLICIES =
+      Set.of("producer_request_hold", "producer_exception", "consumer_backlog_eviction");
+
+  /** Short name, the file's name without {@code .yaml}. */
+  public String name;
+
+  public String description;
+
+  /** The Pulsar tenant of this business unit. */
+  public String tenant;
+
+  /** Roles that administer the tenant. */
+  public List<String> adminRoles = new ArrayList<>();
+
+  /** Clusters the tenant may use; {@code standalone} is the local standalone's name. */
+  public List<String> allowedClusters = new ArrayList<>(List.of("standalone"));
+
+  public List<Namespace> namespaces = new ArrayList<>();
+
+  public Pipeline pipeline = new Pipeline();
+
+  /** Reads and validates a business-unit file. */
+  public static BusinessUnit load(Path file) {
+    if (!Files.isRegularFile(file)) {
+      throw new IllegalArgumentException("business-unit file " + file + " does not exist");
+    }
+    BusinessUnit unit;
+    try {
+      unit = YAML.readValue(file.toFile(), BusinessUnit.class);
+    } catch (IOException e) {
+      throw new IllegalArgumentException("cannot read " + file + ": " + e.getMessage(), e);
+    }
+    if (unit.name == null) {
+      unit.name = file.getFileName().toString().replaceFirst("\\.ya?ml$", "");
+    }
+    unit.validate(file.toString());
+    return unit;
+  }
+
+  /** Finds {@code <dir>/<name>.yaml}. */
+  public static BusinessUnit load(Path dir, String name) {
+    return load(dir.resolve(name + ".yaml"));
+  }
+
+  /** The namespace that runs the pipeline. */
+  public BusinessNamespace pipelineNamespace() {
+    return new BusinessNamespace(tenant, pipeline.namespace);
+  }
+
+  /** The settings of one function (empty if the file has none). */
+  public FunctionSettings function(String functionName) {
+    return pipeline.functions.getOrDefault(functionName, new FunctionSettings());
+  }
+
+  private void validate(String source) {
+    require(tenant != null, source, "tenant", tenant, "is required");
+    new BusinessNamespace(tenant, "x"); // checks the tenant's characters
+    require(
+        allowedClusters != null && !allowedClusters.isEmpty(),
+        source,
+        "allowedClusters",
+        allowedClusters,
+        "must name at least one cluster");
+    require(
+        namespaces != null && !namespaces.isEmpty(),
+        source,
+        "namespaces",
+        namespaces,
+        "must declare at least one namespace");
+    for (int i = 0; i < namespaces.size(); i++) {
+      Namespace ns = namespaces.get(i);
+      String at = "namespaces[" + i + "]";
+      require(ns.name != null, source, at + ".name", ns.name, "is required");
+      new BusinessNamespace(tenant, ns.name);
+      Policies p = ns.policies == null ? new Policies() : ns.policies;
+      ns.policies = p;
+      if (p.retentionMinutes != null) {
+        require(
+            p.retentionMinutes >= -1,
+            source,
+            at + ".policies.retentionMinutes",
+            p.retentionMinutes,
+            "must be >= 0 (or -1 for infinite)");
+      }
+      if (p.schemaCompatibility != null) {
+        try {
+          org.apache.pulsar.common.policies.data.SchemaCompatibilityStrategy.valueOf(
+              p.schemaCompatibility);
+        } catch (IllegalArgumentException e) {
+          require(
+              false,
+              source,
+              at + ".policies.schemaCompatibility",
+              p.schemaCompatibility,
+              "must be one of BACKWARD, BACKWARD_TRANSITIVE, FORWARD, FORWARD_TRANSITIVE, FULL,"
+                  + " FULL_TRANSITIVE, ALWAYS_COMPATIBLE, ALWAYS_INCOMPATIBLE");
+        }
+      }
+      require(
+          BACKLOG_POLICIES.contains(p.backlogQuotaPolicy),
+          source,
+          at + ".policies.backlogQuotaPolicy",
+          p.backlogQuotaPolicy,
+          "must be one of " + BACKLOG_POLICIES);
+      if (p.backlogQuotaMb != null && p.retentionSizeMb != null && p.retentionSizeMb >= 0) {
+        require(
+            p.backlogQuotaMb <= p.retentionSizeMb,
+            source,
+            at + ".policies.backlogQuotaMb",
+            p.backlogQuotaMb,
+            "must not exceed retentionSizeMb (" + p.retentionSizeMb + "), as Pulsar requires");
+      }
+    }
+    require(pipeline != null, source, "pipeline", null, "is required");
+    require(
+        namespaces.stream().anyMatch(ns -> ns.name.equals(pipeline.namespace)),
+        source,
+        "pipeline.namespace",
+        pipeline.namespace,
+        "must be one of the declared namespaces");
+  }
+
+  private static void require(
+      boolean condition, String source, String field, Object value, String problem) {
+    if (!condition) {
+      throw new IllegalArgumentException(
+          source + ": " + field + " " + problem + ", was " + (value == null ? "<missing>" : value));
+    }
+  }
+}

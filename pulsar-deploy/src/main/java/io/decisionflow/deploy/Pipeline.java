@@ -1,0 +1,184 @@
+package io.decisionflow.deploy;
+
+import io.decisionflow.functions.UserConfigs;
+import io.decisionflow.schemas.BusinessNamespace;
+import io.decisionflow.stages.ConfigException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+import org.apache.pulsar.client.admin.PulsarAdmin;
+import org.apache.pulsar.client.admin.PulsarAdminException;
+import org.apache.pulsar.common.functions.FunctionConfig;
+import org.apache.pulsar.common.policies.data.FunctionStatus;
+
+/**
+ * A business unit's pipeline on a cluster: provisions the unit, then deploys every function config
+ * of {@code pulsar-deploy/functions/} for it, downstream stages first.
+ */
+public final class Pipeline {
+
+  /** What one deploy did. */
+  public record Result(List<String> provisioned, Map<String, FunctionDeployer.Outcome> functions) {}
+
+  private final PulsarAdmin admin;
+  private final Path projectDir;
+  private final Consumer<String> log;
+
+  /**
+   * @param projectDir the repository root: function configs are read from {@code
+   *     pulsar-deploy/functions} and their jars resolved from here
+   */
+  public Pipeline(PulsarAdmin admin, Path projectDir, Consumer<String> log) {
+    this.admin = admin;
+    this.projectDir = projectDir;
+    this.log = log;
+  }
+
+  /** {@code pulsar-deploy/business-units} of the project. */
+  public Path businessUnitsDir() {
+    return projectDir.resolve("pulsar-deploy/business-units");
+  }
+
+  /** {@code pulsar-deploy/functions} of the project. */
+  public Path functionsDir() {
+    return projectDir.resolve("pulsar-deploy/functions");
+  }
+
+  /**
+   * The function configs of the unit, rendered and validated, in deploy order (decide, score,
+   * route, enrich: consumers exist before their producers).
+   *
+   * @param overrides userConfig keys by function name, applied last (e.g. a local model path)
+   * @throws ConfigException if a function's userConfig is invalid, naming function and field
+   */
+  public List<FunctionDeployer.Deployment> render(
+      BusinessUnit unit, Map<String, Map<String, Object>> overrides) {
+    List<FunctionDeployer.Deployment> deployments = new ArrayList<>();
+    for (FunctionConfig template : FunctionDeployer.readAll(functionsDir())) {
+      FunctionDeployer.Deployment d =
+          FunctionDeployer.render(template, unit, overrides, projectDir);
+      try {
+        UserConfigs.validate(d.config().getClassName(), d.config().getUserConfig());
+      } catch (IllegalArgumentException e) {
+        throw new ConfigException(
+            "function " + d.config().getName() + " of " + unit.name + ": " + e.getMessage(), e);
+      }
+      deployments.add(d);
+    }
+    deployments.sort(Comparator.comparingInt(d -> order(d.config().getClassName())));
+    return deployments;
+  }
+
+  /** Provisions the unit and applies its function configs. */
+  public Result deploy(BusinessUnit unit, Map<String, Map<String, Object>> overrides)
+      throws PulsarAdminException {
+    List<FunctionDeployer.Deployment> deployments = render(unit, overrides);
+    List<String> slots =
+        deployments.stream()
+            .map(d -> d.config().getUserConfig().get("modelSlot"))
+            .filter(slot -> slot != null)
+            .map(String::valueOf)
+            .toList();
+    List<String> provisioned = new Provisioner(admin, log).provision(unit, slots);
+    FunctionDeployer deployer = new FunctionDeployer(admin, log);
+    Map<String, FunctionDeployer.Outcome> outcomes = new LinkedHashMap<>();
+    for (FunctionDeployer.Deployment d : deployments) {
+      outcomes.put(d.config().getName(), deployer.apply(d));
+    }
+    return new Result(provisioned, outcomes);
+  }
+
+  /**
+   * Waits until every instance of every function of the unit runs.
+   *
+   * @throws IllegalStateException with the instances' errors if they do not run in time
+   */
+  public void awaitRunning(BusinessUnit unit, Duration timeout) throws InterruptedException {
+    BusinessNamespace ns = unit.pipelineNamespace();
+    long deadline = System.nanoTime() + timeout.toNanos();
+    List<String> names = functionNames(ns);
+    long lastReport = 0;
+    while (true) {
+      List<String> waiting = new ArrayList<>();
+      for (String name : names) {
+        String problem = problem(ns, name);
+        if (problem != null) {
+          waiting.add(problem);
+        }
+      }
+      if (waiting.isEmpty()) {
+        log.accept(unit.name + ": " + names.size() + " functions running");
+        return;
+      }
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException(
+            unit.name + ": functions not running after " + timeout + ": " + waiting);
+      }
+      if (System.nanoTime() - lastReport > Duration.ofSeconds(10).toNanos()) {
+        log.accept(unit.name + ": waiting for " + waiting);
+        lastReport = System.nanoTime();
+      }
+      Thread.sleep(500);
+    }
+  }
+
+  /** Deletes the unit's functions (tenant, namespaces and data stay). */
+  public void undeploy(BusinessUnit unit) throws PulsarAdminException {
+    BusinessNamespace ns = unit.pipelineNamespace();
+    FunctionDeployer deployer = new FunctionDeployer(admin, log);
+    for (String name : functionNames(ns)) {
+      deployer.delete(ns.tenant(), ns.namespace(), name);
+    }
+  }
+
+  private List<String> functionNames(BusinessNamespace ns) {
+    try {
+      return admin.functions().getFunctions(ns.tenant(), ns.namespace());
+    } catch (PulsarAdminException e) {
+      throw new IllegalStateException("cannot list functions of " + ns + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** Null if all instances of the function run, else what is wrong. */
+  private String problem(BusinessNamespace ns, String name) {
+    FunctionStatus status;
+    try {
+      status = admin.functions().getFunctionStatus(ns.tenant(), ns.namespace(), name);
+    } catch (PulsarAdminException e) {
+      return name + " (status: " + e.getMessage() + ")";
+    }
+    if (status.getNumInstances() > 0 && status.getNumRunning() == status.getNumInstances()) {
+      return null;
+    }
+    StringBuilder problem =
+        new StringBuilder(name)
+            .append(" (")
+            .append(status.getNumRunning())
+            .append('/')
+            .append(status.getNumInstances())
+            .append(" running");
+    for (FunctionStatus.FunctionInstanceStatus instance : status.getInstances()) {
+      String error = instance.getStatus().getError();
+      if (error != null && !error.isBlank()) {
+        problem.append("; instance ").append(instance.getInstanceId()).append(": ").append(error);
+      }
+    }
+    return problem.append(')').toString();
+  }
+
+  private static int order(String className) {
+    String simple = className.substring(className.lastIndexOf('.') + 1);
+    return switch (simple) {
+      case "DecideFunction" -> 0;
+      case "ScoreFunction" -> 1;
+      case "RouteFunction" -> 2;
+      case "EnrichFunction" -> 3;
+      default -> 4;
+    };
+  }
+}

@@ -1,0 +1,160 @@
+package io.decisionflow.deploy;
+
+import io.decisionflow.schemas.BusinessNamespace;
+import io.decisionflow.schemas.TopicSpec;
+import io.decisionflow.schemas.Topics;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.function.Consumer;
+import org.apache.pulsar.client.admin.PulsarAdmin;
+import org.apache.pulsar.client.admin.PulsarAdminException;
+import org.apache.pulsar.common.policies.data.BacklogQuota;
+import org.apache.pulsar.common.policies.data.RetentionPolicies;
+import org.apache.pulsar.common.policies.data.SchemaCompatibilityStrategy;
+import org.apache.pulsar.common.policies.data.TenantInfo;
+import org.apache.pulsar.common.schema.SchemaInfo;
+
+/**
+ * Brings a cluster to what a business-unit file declares: tenant, namespaces, policies, and the
+ * schemas of the pipeline's topics. Idempotent: it reads what is there and changes only what
+ * differs, so a second run changes nothing. Returns what it changed.
+ */
+public final class Provisioner {
+
+  private final PulsarAdmin admin;
+  private final Consumer<String> log;
+
+  public Provisioner(PulsarAdmin admin, Consumer<String> log) {
+    this.admin = admin;
+    this.log = log;
+  }
+
+  /**
+   * Provisions the business unit; {@code slots} are the model slots whose scoring topics exist.
+   *
+   * @return the changes made, empty if the cluster already matched
+   */
+  public List<String> provision(BusinessUnit unit, List<String> slots) throws PulsarAdminException {
+    List<String> changes = new ArrayList<>();
+    tenant(unit, changes);
+    for (BusinessUnit.Namespace ns : unit.namespaces) {
+      namespace(new BusinessNamespace(unit.tenant, ns.name), ns.policies, changes);
+    }
+    BusinessNamespace pipeline = unit.pipelineNamespace();
+    List<TopicSpec<?>> topics = new ArrayList<>(Topics.fixed());
+    slots.forEach(slot -> topics.add(Topics.scoring(slot)));
+    for (TopicSpec<?> topic : topics) {
+      schema(topic.in(pipeline), topic.schema().getSchemaInfo(), changes);
+    }
+    changes.forEach(change -> log.accept(unit.name + ": " + change));
+    if (changes.isEmpty()) {
+      log.accept(unit.name + ": up to date, nothing changed");
+    }
+    return changes;
+  }
+
+  private void tenant(BusinessUnit unit, List<String> changes) throws PulsarAdminException {
+    TenantInfo wanted =
+        TenantInfo.builder()
+            .adminRoles(new HashSet<>(unit.adminRoles))
+            .allowedClusters(new HashSet<>(unit.allowedClusters))
+            .build();
+    if (!admin.tenants().getTenants().contains(unit.tenant)) {
+      admin.tenants().createTenant(unit.tenant, wanted);
+      changes.add("created tenant " + unit.tenant);
+      return;
+    }
+    TenantInfo current = admin.tenants().getTenantInfo(unit.tenant);
+    if (!current.getAdminRoles().equals(wanted.getAdminRoles())
+        || !current.getAllowedClusters().equals(wanted.getAllowedClusters())) {
+      admin.tenants().updateTenant(unit.tenant, wanted);
+      changes.add("updated tenant " + unit.tenant + " (admin roles, allowed clusters)");
+    }
+  }
+
+  private void namespace(BusinessNamespace ns, BusinessUnit.Policies p, List<String> changes)
+      throws PulsarAdminException {
+    String name = ns.toString();
+    if (!admin.namespaces().getNamespaces(ns.tenant()).contains(name)) {
+      admin.namespaces().createNamespace(name);
+      changes.add("created namespace " + name);
+    }
+    if (p.retentionMinutes != null || p.retentionSizeMb != null) {
+      RetentionPolicies wanted =
+          new RetentionPolicies(
+              p.retentionMinutes == null ? 0 : p.retentionMinutes,
+              p.retentionSizeMb == null ? 0 : p.retentionSizeMb);
+      RetentionPolicies current = admin.namespaces().getRetention(name);
+      if (current == null
+          || current.getRetentionTimeInMinutes() != wanted.getRetentionTimeInMinutes()
+          || current.getRetentionSizeInMB() != wanted.getRetentionSizeInMB()) {
+        admin.namespaces().setRetention(name, wanted);
+        changes.add(
+            "set retention of "
+                + name
+                + " to "
+                + wanted.getRetentionTimeInMinutes()
+                + " min / "
+                + wanted.getRetentionSizeInMB()
+                + " MB");
+      }
+    }
+    if (p.backlogQuotaMb != null) {
+      BacklogQuota wanted =
+          BacklogQuota.builder()
+              .limitSize(p.backlogQuotaMb * 1024L * 1024L)
+              .retentionPolicy(BacklogQuota.RetentionPolicy.valueOf(p.backlogQuotaPolicy))
+              .build();
+      Map<BacklogQuota.BacklogQuotaType, BacklogQuota> quotas =
+          admin.namespaces().getBacklogQuotaMap(name);
+      BacklogQuota current =
+          quotas == null ? null : quotas.get(BacklogQuota.BacklogQuotaType.destination_storage);
+      if (current == null
+          || current.getLimitSize() != wanted.getLimitSize()
+          || current.getPolicy() != wanted.getPolicy()) {
+        admin.namespaces().setBacklogQuota(name, wanted);
+        changes.add(
+            "set backlog quota of "
+                + name
+                + " to "
+                + p.backlogQuotaMb
+                + " MB, "
+                + wanted.getPolicy());
+      }
+    }
+    if (p.deduplication != null
+        && !Objects.equals(admin.namespaces().getDeduplicationStatus(name), p.deduplication)) {
+      admin.namespaces().setDeduplicationStatus(name, p.deduplication);
+      changes.add("set deduplication of " + name + " to " + p.deduplication);
+    }
+    if (p.schemaCompatibility != null) {
+      SchemaCompatibilityStrategy wanted =
+          SchemaCompatibilityStrategy.valueOf(p.schemaCompatibility);
+      if (admin.namespaces().getSchemaCompatibilityStrategy(name) != wanted) {
+        admin.namespaces().setSchemaCompatibilityStrategy(name, wanted);
+        changes.add("set schema compatibility of " + name + " to " + wanted);
+      }
+    }
+  }
+
+  private void schema(String topic, SchemaInfo wanted, List<String> changes)
+      throws PulsarAdminException {
+    SchemaInfo current;
+    try {
+      current = admin.schemas().getSchemaInfo(topic);
+    } catch (PulsarAdminException.NotFoundException e) {
+      current = null;
+    }
+    if (current != null
+        && current.getType() == wanted.getType()
+        && Arrays.equals(current.getSchema(), wanted.getSchema())) {
+      return;
+    }
+    admin.schemas().createSchema(topic, wanted);
+    changes.add((current == null ? "registered schema of " : "updated schema of ") + topic);
+  }
+}

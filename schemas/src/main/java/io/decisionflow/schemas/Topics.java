@@ -1,0 +1,61 @@
+package io.decisionflow.schemas;
+
+import java.util.List;
+
+/**
+ * The one registry of topic names and their schemas. Functions, deployment, tools and tests name
+ * topics only through this class.
+ */
+public final class Topics {
+
+  /** Raw transactions, keyed by card id: the pipeline's input. */
+  public static final TopicSpec<Transaction> TRANSACTIONS =
+      new TopicSpec<>("transactions", Transaction.class);
+
+  /** Transactions with their per-card features, written by enrich. */
+  public static final TopicSpec<EnrichedTransaction> TRANSACTIONS_ENRICHED =
+      new TopicSpec<>("transactions-enriched", EnrichedTransaction.class);
+
+  /** Scores of every model slot, written by the score functions. */
+  public static final TopicSpec<Score> SCORES = new TopicSpec<>("scores", Score.class);
+
+  /** Every decision, written by decide; what the sinks store. */
+  public static final TopicSpec<Decision> DECISIONS = new TopicSpec<>("decisions", Decision.class);
+
+  /** Decisions whose outcome is ALERT. */
+  public static final TopicSpec<Decision> FRAUD_ALERTS =
+      new TopicSpec<>("fraud-alerts", Decision.class);
+
+  /** Decisions whose outcome is OK. */
+  public static final TopicSpec<Decision> TRANSACTIONS_OK =
+      new TopicSpec<>("transactions-ok", Decision.class);
+
+  /** Records a stage could not process, with the reason. */
+  public static final TopicSpec<DeadLetter> DEAD_LETTERS =
+      new TopicSpec<>("dead-letters", DeadLetter.class);
+
+  private static final String SCORING_PREFIX = "scoring-";
+
+  private Topics() {}
+
+  /** The topic of one model slot, {@code scoring-<slot>}, read by that slot's score function. */
+  public static TopicSpec<ScoringRequest> scoring(String slot) {
+    if (slot == null || !slot.matches("[a-z0-9][a-z0-9-]*")) {
+      throw new IllegalArgumentException(
+          "model slot must be lower-case letters, digits or '-', was '" + slot + "'");
+    }
+    return new TopicSpec<>(SCORING_PREFIX + slot, ScoringRequest.class);
+  }
+
+  /** The topics every pipeline has, whatever its model slots. */
+  public static List<TopicSpec<?>> fixed() {
+    return List.of(
+        TRANSACTIONS,
+        TRANSACTIONS_ENRICHED,
+        SCORES,
+        DECISIONS,
+        FRAUD_ALERTS,
+        TRANSACTIONS_OK,
+        DEAD_LETTERS);
+  }
+}

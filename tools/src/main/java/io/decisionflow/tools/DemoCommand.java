@@ -1,0 +1,157 @@
+package io.decisionflow.tools;
+
+import io.decisionflow.deploy.BusinessUnit;
+import io.decisionflow.deploy.Pipeline;
+import io.decisionflow.models.synthetic.TransactionGenerator;
+import io.decisionflow.schemas.BusinessNamespace;
+import io.decisionflow.schemas.DeadLetter;
+import io.decisionflow.schemas.Decision;
+import io.decisionflow.schemas.Topics;
+import io.decisionflow.schemas.Transaction;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import org.apache.pulsar.client.admin.PulsarAdmin;
+import org.apache.pulsar.client.api.Consumer;
+import org.apache.pulsar.client.api.Producer;
+import org.apache.pulsar.client.api.PulsarClient;
+import org.apache.pulsar.client.api.Schema;
+import org.apache.pulsar.client.api.SubscriptionInitialPosition;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * The local demo: deploys a business unit's pipeline, streams synthetic transactions through it at
+ * a fixed rate, and prints what came out.
+ */
+@Command(
+    name = "demo",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Deploy a business unit's pipeline, publish synthetic transactions at a fixed rate (open",
+      "loop), and print a summary: decisions/s, end-to-end latency from event time, alerts, dead",
+      "letters. pulsar-deploy/demo.sh starts Pulsar and builds first."
+    })
+final class DemoCommand implements Callable<Integer> {
+
+  @Mixin ClusterOptions cluster;
+
+  @Option(
+      names = "--rate",
+      defaultValue = "200",
+      description = "Transactions per second (${DEFAULT-VALUE}).")
+  int rate;
+
+  @Option(
+      names = "--count",
+      defaultValue = "3000",
+      description = "Transactions to publish (${DEFAULT-VALUE}).")
+  int count;
+
+  @Option(
+      names = "--malformed",
+      defaultValue = "3",
+      description =
+          "Malformed records to publish among them, to show dead letters (${DEFAULT-VALUE}).")
+  int malformed;
+
+  @Option(
+      names = "--model-location",
+      defaultValue = "models/target/models/fraud-v1",
+      description = "Model directory for every score function (${DEFAULT-VALUE}).")
+  Path modelLocation;
+
+  @Option(names = "--seed", description = "Generator seed (default: the current time).")
+  Long seed;
+
+  @Option(
+      names = "--keep-running",
+      description = "Leave the pipeline deployed when the demo ends (default: undeploy it).")
+  boolean keepRunning;
+
+  @Option(
+      names = "--timeout",
+      defaultValue = "120",
+      description =
+          "Seconds to wait for the last decisions after the last send (${DEFAULT-VALUE}).")
+  int timeoutSeconds;
+
+  @Override
+  public Integer call() throws Exception {
+    if (rate < 1 || count < 1 || malformed < 0) {
+      throw new IllegalArgumentException("--rate and --count must be >= 1 and --malformed >= 0");
+    }
+    Path model = cluster.project().resolve(modelLocation).normalize();
+    if (!Files.isDirectory(model)) {
+      throw new IllegalArgumentException(
+          "--model-location " + model + " is not a directory: build first (mvn package)");
+    }
+    try (PulsarAdmin admin = cluster.admin();
+        PulsarClient client = cluster.client()) {
+      Pipeline pipeline = cluster.pipeline(admin, line -> System.out.println("[deploy] " + line));
+      BusinessUnit unit = cluster.businessUnit(pipeline);
+      Map<String, Map<String, Object>> overrides =
+          Map.of(
+              "score-champion", Map.of("modelLocation", model.toString()),
+              "score-challenger", Map.of("modelLocation", model.toString()));
+      pipeline.deploy(unit, overrides);
+      pipeline.awaitRunning(unit, Duration.ofSeconds(180));
+      try {
+        run(client, unit.pipelineNamespace());
+      } finally {
+        if (keepRunning) {
+          System.out.println(
+              "[demo] pipeline left running in "
+                  + unit.pipelineNamespace()
+                  + "; remove it with: java -jar tools/target/decisionflow-tools.jar undeploy --unit "
+                  + unit.name);
+        } else {
+          pipeline.undeploy(unit);
+        }
+      }
+    }
+    return 0;
+  }
+
+  private void run(PulsarClient client, BusinessNamespace ns) throws Exception {
+    String subscription = "demo-" + System.currentTimeMillis();
+    try (Consumer<Decision> decisions =
+            client
+                .newConsumer(Topics.DECISIONS.schema())
+                .topic(Topics.DECISIONS.in(ns))
+                .subscriptionName(subscription)
+                .subscriptionInitialPosition(SubscriptionInitialPosition.Latest)
+                .subscribe();
+        Consumer<DeadLetter> deadLetters =
+            client
+                .newConsumer(Topics.DEAD_LETTERS.schema())
+                .topic(Topics.DEAD_LETTERS.in(ns))
+                .subscriptionName(subscription)
+                .subscriptionInitialPosition(SubscriptionInitialPosition.Latest)
+                .subscribe();
+        Producer<Transaction> producer =
+            client
+                .newProducer(Topics.TRANSACTIONS.schema())
+                .topic(Topics.TRANSACTIONS.in(ns))
+                .enableBatching(true)
+                .batchingMaxPublishDelay(1, TimeUnit.MILLISECONDS)
+                .blockIfQueueFull(true)
+                .create();
+        Producer<byte[]> raw =
+            client.newProducer(Schema.BYTES).topic(Topics.TRANSACTIONS.in(ns)).create()) {
+      long runSeed = seed != null ? seed : System.currentTimeMillis();
+      TransactionGenerator generator =
+          new TransactionGenerator(TransactionGenerator.Options.defaults(runSeed));
+      DemoRun demo = new DemoRun(generator, producer, raw, decisions, deadLetters, System.out);
+      demo.warmUp(20, Duration.ofSeconds(180));
+      DemoRun.Summary summary =
+          demo.stream(rate, count, malformed, Duration.ofSeconds(timeoutSeconds));
+      System.out.println();
+      System.out.println(summary.render(ns.toString(), rate, runSeed));
+    }
+  }
+}

@@ -1,0 +1,104 @@
+package io.decisionflow.tools;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.decisionflow.deploy.BusinessUnit;
+import io.decisionflow.deploy.FunctionDeployer;
+import io.decisionflow.deploy.Pipeline;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.apache.pulsar.client.admin.PulsarAdmin;
+import org.apache.pulsar.common.functions.FunctionConfig;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** Provisions a business unit and deploys its pipeline (create or update each function). */
+@Command(
+    name = "deploy",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Provision a business unit and deploy its pipeline from pulsar-deploy/functions/*.yaml:",
+      "each function is created, updated if its config or code changed, or left alone."
+    })
+final class DeployCommand implements Callable<Integer> {
+
+  @Mixin ClusterOptions cluster;
+
+  @Option(
+      names = "--set",
+      paramLabel = "FUNCTION.KEY=VALUE",
+      description =
+          "Override a userConfig key of one function, e.g. score-champion.modelLocation=/models/fraud-v1.")
+  List<String> sets = List.of();
+
+  @Option(
+      names = "--render-to",
+      paramLabel = "DIR",
+      description =
+          "Write the unit's function configs to DIR (for pulsar-admin) instead of deploying.")
+  Path renderTo;
+
+  @Option(
+      names = "--wait",
+      defaultValue = "180",
+      description = "Seconds to wait until every function runs; 0 to not wait (${DEFAULT-VALUE}).")
+  int waitSeconds;
+
+  @Override
+  public Integer call() throws Exception {
+    Map<String, Map<String, Object>> overrides = parseSets(sets);
+    try (PulsarAdmin admin = cluster.admin()) {
+      Pipeline pipeline = cluster.pipeline(admin, System.out::println);
+      BusinessUnit unit = cluster.businessUnit(pipeline);
+      if (renderTo != null) {
+        render(pipeline.render(unit, overrides));
+        return 0;
+      }
+      Pipeline.Result result = pipeline.deploy(unit, overrides);
+      System.out.println(unit.name + ": " + result.functions());
+      if (waitSeconds > 0) {
+        pipeline.awaitRunning(unit, Duration.ofSeconds(waitSeconds));
+      }
+    }
+    return 0;
+  }
+
+  private void render(List<FunctionDeployer.Deployment> deployments) throws Exception {
+    ObjectMapper yaml = new ObjectMapper(new YAMLFactory());
+    Files.createDirectories(renderTo);
+    for (FunctionDeployer.Deployment d : deployments) {
+      FunctionConfig config = d.config();
+      Map<String, Object> userConfig = new LinkedHashMap<>(config.getUserConfig());
+      userConfig.remove(FunctionDeployer.DEPLOYMENT_KEY);
+      config.setUserConfig(userConfig);
+      Path file = renderTo.resolve(config.getName() + ".yaml");
+      yaml.writerWithDefaultPrettyPrinter().writeValue(file.toFile(), config);
+      System.out.println("wrote " + file);
+    }
+  }
+
+  /** {@code fn.key=value} to {fn: {key: value}}. */
+  static Map<String, Map<String, Object>> parseSets(List<String> sets) {
+    Map<String, Map<String, Object>> overrides = new LinkedHashMap<>();
+    for (String set : sets) {
+      int eq = set.indexOf('=');
+      int dot = set.indexOf('.');
+      if (eq < 0 || dot < 1 || dot > eq) {
+        throw new IllegalArgumentException(
+            "--set must look like FUNCTION.KEY=VALUE, e.g. decide.threshold=0.6; was '"
+                + set
+                + "'");
+      }
+      overrides
+          .computeIfAbsent(set.substring(0, dot), k -> new LinkedHashMap<>())
+          .put(set.substring(dot + 1, eq), set.substring(eq + 1));
+    }
+    return overrides;
+  }
+}
