@@ -13,12 +13,16 @@ import java.util.Map;
  */
 public final class UserConfigs {
 
-  private static final Map<String, Class<? extends StageConfigs.Validated>> BY_FUNCTION =
+  /**
+   * Config class by function class name. Names, not class literals: the deploy tool validates
+   * without the Pulsar Functions API on its classpath ({@code UserConfigsTest} keeps them right).
+   */
+  static final Map<String, Class<? extends StageConfigs.Validated>> BY_FUNCTION =
       Map.of(
-          EnrichFunction.class.getName(), EnrichConfig.class,
-          RouteFunction.class.getName(), RouteConfig.class,
-          ScoreFunction.class.getName(), ScoreConfig.class,
-          DecideFunction.class.getName(), DecideConfig.class);
+          "io.decisionflow.functions.EnrichFunction", EnrichConfig.class,
+          "io.decisionflow.functions.RouteFunction", RouteConfig.class,
+          "io.decisionflow.functions.ScoreFunction", ScoreConfig.class,
+          "io.decisionflow.functions.DecideFunction", DecideConfig.class);
 
   private UserConfigs() {}
 

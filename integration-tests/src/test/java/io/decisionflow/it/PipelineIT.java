@@ -78,7 +78,8 @@ class PipelineIT {
         new Pipeline(
             pulsar.admin(), pulsar.projectDir(), line -> System.out.println("[deploy] " + line));
 
-    Pipeline.Result result = pipeline.deploy(unit, TestUnits.localModel(pulsar.model()));
+    Pipeline.Result result =
+        pipeline.deploy(unit, pipeline.modelLocationOverrides(pulsar.model().toString()));
 
     assertThat(result.functions().values()).containsOnly(FunctionDeployer.Outcome.CREATED);
     assertThat(result.functions().keySet())
@@ -286,7 +287,8 @@ class PipelineIT {
 
   @Test
   void deployingTheSameFilesAgainChangesNothing() throws Exception {
-    Pipeline.Result again = pipeline.deploy(unit, TestUnits.localModel(pulsar.model()));
+    Pipeline.Result again =
+        pipeline.deploy(unit, pipeline.modelLocationOverrides(pulsar.model().toString()));
 
     assertThat(again.provisioned()).isEmpty();
     assertThat(again.functions().values()).containsOnly(FunctionDeployer.Outcome.UNCHANGED);

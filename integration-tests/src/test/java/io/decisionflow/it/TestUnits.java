@@ -2,7 +2,6 @@ package io.decisionflow.it;
 
 import io.decisionflow.deploy.BusinessUnit;
 import java.nio.file.Path;
-import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 
 /** Business units for tests: a shipped unit file under a tenant of its own. */
@@ -18,12 +17,5 @@ final class TestUnits {
     unit.tenant =
         "it-" + name + "-" + Long.toString(ThreadLocalRandom.current().nextLong(1L << 40), 36);
     return unit;
-  }
-
-  /** The overrides that point every score function at the model the build trained. */
-  static Map<String, Map<String, Object>> localModel(Path model) {
-    return Map.of(
-        "score-champion", Map.of("modelLocation", model.toString()),
-        "score-challenger", Map.of("modelLocation", model.toString()));
   }
 }

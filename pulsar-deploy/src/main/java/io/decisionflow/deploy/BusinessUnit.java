@@ -130,7 +130,7 @@ public final class BusinessUnit {
 
   private void validate(String source) {
     require(tenant != null, source, "tenant", tenant, "is required");
-    new BusinessNamespace(tenant, "x"); // checks the tenant's characters
+    requireNames(source, "tenant", tenant, "x"); // checks the tenant's characters
     require(
         allowedClusters != null && !allowedClusters.isEmpty(),
         source,
@@ -147,7 +147,7 @@ public final class BusinessUnit {
       Namespace ns = namespaces.get(i);
       String at = "namespaces[" + i + "]";
       require(ns.name != null, source, at + ".name", ns.name, "is required");
-      new BusinessNamespace(tenant, ns.name);
+      requireNames(source, at + ".name", tenant, ns.name);
       Policies p = ns.policies == null ? new Policies() : ns.policies;
       ns.policies = p;
       if (p.retentionMinutes != null) {
@@ -173,7 +173,7 @@ public final class BusinessUnit {
         }
       }
       require(
-          BACKLOG_POLICIES.contains(p.backlogQuotaPolicy),
+          p.backlogQuotaPolicy != null && BACKLOG_POLICIES.contains(p.backlogQuotaPolicy),
           source,
           at + ".policies.backlogQuotaPolicy",
           p.backlogQuotaPolicy,
@@ -194,6 +194,15 @@ public final class BusinessUnit {
         "pipeline.namespace",
         pipeline.namespace,
         "must be one of the declared namespaces");
+  }
+
+  /** Checks the characters of a tenant and namespace name, naming the file and the field. */
+  private static void requireNames(String source, String field, String tenant, String namespace) {
+    try {
+      new BusinessNamespace(tenant, namespace);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(source + ": " + field + ": " + e.getMessage(), e);
+    }
   }
 
   private static void require(

@@ -200,6 +200,11 @@ public final class FunctionDeployer {
     JsonNode have = JSON.valueToTree(current);
     want.remove("jar");
     List<String> differences = new ArrayList<>();
+    // The worker returns every input topic under inputSpecs, not inputs: compare the topic sets.
+    want.remove("inputs");
+    if (!inputTopics(wanted).equals(inputTopics(current))) {
+      differences.add("inputs");
+    }
     Iterator<Map.Entry<String, JsonNode>> fields = want.fields();
     while (fields.hasNext()) {
       Map.Entry<String, JsonNode> field = fields.next();
@@ -210,6 +215,17 @@ public final class FunctionDeployer {
       }
     }
     return differences;
+  }
+
+  private static java.util.Set<String> inputTopics(FunctionConfig config) {
+    java.util.Set<String> topics = new java.util.TreeSet<>();
+    if (config.getInputs() != null) {
+      topics.addAll(config.getInputs());
+    }
+    if (config.getInputSpecs() != null) {
+      topics.addAll(config.getInputSpecs().keySet());
+    }
+    return topics;
   }
 
   /**

@@ -50,6 +50,20 @@ public final class Pipeline {
   }
 
   /**
+   * Overrides that point every score function (every config whose userConfig names a {@code
+   * modelSlot}) at one model directory, e.g. the model the build trained for local runs.
+   */
+  public Map<String, Map<String, Object>> modelLocationOverrides(String modelLocation) {
+    Map<String, Map<String, Object>> overrides = new LinkedHashMap<>();
+    for (FunctionConfig config : FunctionDeployer.readAll(functionsDir())) {
+      if (config.getUserConfig() != null && config.getUserConfig().containsKey("modelSlot")) {
+        overrides.put(config.getName(), Map.of("modelLocation", modelLocation));
+      }
+    }
+    return overrides;
+  }
+
+  /**
    * The function configs of the unit, rendered and validated, in deploy order (decide, score,
    * route, enrich: consumers exist before their producers).
    *

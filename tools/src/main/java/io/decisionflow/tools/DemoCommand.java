@@ -11,7 +11,6 @@ import io.decisionflow.schemas.Transaction;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import org.apache.pulsar.client.admin.PulsarAdmin;
@@ -94,11 +93,7 @@ final class DemoCommand implements Callable<Integer> {
         PulsarClient client = cluster.client()) {
       Pipeline pipeline = cluster.pipeline(admin, line -> System.out.println("[deploy] " + line));
       BusinessUnit unit = cluster.businessUnit(pipeline);
-      Map<String, Map<String, Object>> overrides =
-          Map.of(
-              "score-champion", Map.of("modelLocation", model.toString()),
-              "score-challenger", Map.of("modelLocation", model.toString()));
-      pipeline.deploy(unit, overrides);
+      pipeline.deploy(unit, pipeline.modelLocationOverrides(model.toString()));
       pipeline.awaitRunning(unit, Duration.ofSeconds(180));
       try {
         run(client, unit.pipelineNamespace());

@@ -38,6 +38,12 @@ final class DeployCommand implements Callable<Integer> {
   List<String> sets = List.of();
 
   @Option(
+      names = "--model-location",
+      paramLabel = "DIR",
+      description = "Model directory (absolute on the workers) for every score function.")
+  String modelLocation;
+
+  @Option(
       names = "--render-to",
       paramLabel = "DIR",
       description =
@@ -52,9 +58,23 @@ final class DeployCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    Map<String, Map<String, Object>> overrides = parseSets(sets);
     try (PulsarAdmin admin = cluster.admin()) {
       Pipeline pipeline = cluster.pipeline(admin, System.out::println);
+      Map<String, Map<String, Object>> overrides = new LinkedHashMap<>();
+      if (modelLocation != null) {
+        overrides.putAll(pipeline.modelLocationOverrides(modelLocation));
+      }
+      parseSets(sets)
+          .forEach(
+              (fn, keys) ->
+                  overrides.merge(
+                      fn,
+                      keys,
+                      (a, b) -> {
+                        Map<String, Object> merged = new LinkedHashMap<>(a);
+                        merged.putAll(b);
+                        return merged;
+                      }));
       BusinessUnit unit = cluster.businessUnit(pipeline);
       if (renderTo != null) {
         render(pipeline.render(unit, overrides));
