@@ -146,6 +146,7 @@ public final class BusinessUnit {
     for (int i = 0; i < namespaces.size(); i++) {
       Namespace ns = namespaces.get(i);
       String at = "namespaces[" + i + "]";
+      require(ns != null, source, at, null, "must be a namespace {name, policies}");
       require(ns.name != null, source, at + ".name", ns.name, "is required");
       requireNames(source, at + ".name", tenant, ns.name);
       Policies p = ns.policies == null ? new Policies() : ns.policies;
@@ -188,6 +189,21 @@ public final class BusinessUnit {
       }
     }
     require(pipeline != null, source, "pipeline", null, "is required");
+    // A key written with nothing under it (e.g. "decide:" with its settings commented out) reads
+    // as null: it means "none", not a failure later on.
+    if (adminRoles == null) {
+      adminRoles = new ArrayList<>();
+    }
+    if (pipeline.functions == null) {
+      pipeline.functions = new LinkedHashMap<>();
+    }
+    pipeline.functions.replaceAll(
+        (fn, settings) -> settings == null ? new FunctionSettings() : settings);
+    for (FunctionSettings settings : pipeline.functions.values()) {
+      if (settings.userConfig == null) {
+        settings.userConfig = new LinkedHashMap<>();
+      }
+    }
     require(
         namespaces.stream().anyMatch(ns -> ns.name.equals(pipeline.namespace)),
         source,

@@ -38,6 +38,19 @@ final class DemoRun {
 
   private final Set<String> seen = ConcurrentHashMap.newKeySet();
   private final Histogram latencyMs = new Histogram(TimeUnit.HOURS.toMillis(1), 3);
+
+  /** Time spent per hop, from each decision's lineage: to enrich, route, score, decide, us. */
+  private final Map<String, Histogram> hops = new java.util.LinkedHashMap<>();
+
+  {
+    for (String hop : HOPS) {
+      hops.put(hop, new Histogram(TimeUnit.HOURS.toMillis(1), 3));
+    }
+  }
+
+  static final java.util.List<String> HOPS =
+      java.util.List.of(
+          "publish->enrich", "enrich->route", "route->score", "score->decide", "decide->consumer");
   private final Map<String, Long> byArm = new ConcurrentHashMap<>();
   private final Map<String, Long> deadByReason = new ConcurrentHashMap<>();
   private final AtomicLong decided = new AtomicLong();
@@ -75,6 +88,7 @@ final class DemoRun {
       long missing,
       double seconds,
       Histogram latencyMs,
+      Map<String, Histogram> hops,
       long alerts,
       long truePositives,
       long frauds,
@@ -101,6 +115,19 @@ final class DemoRun {
                 latencyMs.getValueAtPercentile(95),
                 latencyMs.getValueAtPercentile(99),
                 latencyMs.getMaxValue()));
+      }
+      StringBuilder perHop = new StringBuilder();
+      hops.forEach(
+          (hop, h) -> {
+            if (h.getTotalCount() > 0) {
+              perHop.append(
+                  String.format(
+                      "%n                %-17s p50 %5d ms, p99 %5d ms",
+                      hop, h.getValueAtPercentile(50), h.getValueAtPercentile(99)));
+            }
+          });
+      if (perHop.length() > 0) {
+        s.append("per hop         from each decision's lineage:").append(perHop).append('\n');
       }
       double precision = alerts == 0 ? 0 : (double) truePositives / alerts;
       double recall = frauds == 0 ? 0 : (double) truePositives / frauds;
@@ -196,6 +223,7 @@ final class DemoRun {
         Math.max(0, expected - decided.get()),
         seconds,
         latencyMs.copy(),
+        hops,
         alerts.get(),
         truePositives.get(),
         frauds.get(),
@@ -221,20 +249,22 @@ final class DemoRun {
   }
 
   private Thread startReceiver() {
+    receive(deadLetters, this::onDeadLetter, "demo-dead-letters");
+    return receive(decisions, this::onDecision, "demo-decisions");
+  }
+
+  /** Drains {@code consumer} on a thread of its own until the run ends. */
+  private <T> Thread receive(
+      Consumer<T> consumer, java.util.function.Consumer<T> handler, String name) {
     Thread thread =
         new Thread(
             () -> {
               while (running.get()) {
                 try {
-                  Message<Decision> message = decisions.receive(50, TimeUnit.MILLISECONDS);
+                  Message<T> message = consumer.receive(100, TimeUnit.MILLISECONDS);
                   if (message != null) {
-                    onDecision(message.getValue());
-                    decisions.acknowledgeAsync(message);
-                  }
-                  Message<DeadLetter> letter = deadLetters.receive(0, TimeUnit.MILLISECONDS);
-                  if (letter != null) {
-                    onDeadLetter(letter.getValue());
-                    deadLetters.acknowledgeAsync(letter);
+                    handler.accept(message.getValue());
+                    consumer.acknowledgeAsync(message);
                   }
                 } catch (PulsarClientException e) {
                   if (running.get()) {
@@ -243,7 +273,7 @@ final class DemoRun {
                 }
               }
             },
-            "demo-receiver");
+            name);
     thread.setDaemon(true);
     thread.start();
     return thread;
@@ -264,6 +294,17 @@ final class DemoRun {
     }
     long now = System.currentTimeMillis();
     latencyMs.recordValue(Math.max(0, now - decision.getEventTimeMs()));
+    long[] times = {
+      decision.getEventTimeMs(),
+      decision.getEnrichedAtMs(),
+      decision.getRoutedAtMs(),
+      decision.getScoredAtMs(),
+      decision.getDecidedAtMs(),
+      now
+    };
+    for (int i = 0; i < HOPS.size(); i++) {
+      hops.get(HOPS.get(i)).recordValue(Math.max(0, times[i + 1] - times[i]));
+    }
     lastDecisionMs.set(now);
     decided.incrementAndGet();
     byArm.merge(decision.getArm(), 1L, Long::sum);

@@ -1,0 +1,183 @@
+package io.decisionflow.deploy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.decisionflow.stages.ConfigException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.apache.pulsar.common.functions.FunctionConfig;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@link Pipeline#render}: no cluster needed, so the admin client is null. */
+class PipelineTest {
+
+  @TempDir Path project;
+
+  private final List<String> log = new ArrayList<>();
+  private Pipeline pipeline;
+
+  @BeforeEach
+  void projectWithShippedFilesAndFakeJars() {
+    ShippedFiles.project(project);
+    pipeline = new Pipeline(null, project, log::add);
+  }
+
+  @Test
+  void readsFunctionsAndUnitsFromTheProject() {
+    // Given a pipeline of the temporary project
+
+    // When its directories are asked for
+    // Then they are under pulsar-deploy/ of the project
+    assertThat(pipeline.functionsDir()).isEqualTo(project.resolve("pulsar-deploy/functions"));
+    assertThat(pipeline.businessUnitsDir())
+        .isEqualTo(project.resolve("pulsar-deploy/business-units"));
+  }
+
+  @Test
+  void rendersEveryFunctionInDeployOrderDownstreamFirst() {
+    // Given the lending unit
+    BusinessUnit unit = BusinessUnit.load(pipeline.businessUnitsDir(), "lending");
+
+    // When its pipeline is rendered
+    List<FunctionDeployer.Deployment> deployments = pipeline.render(unit, Map.of());
+
+    // Then it is decide, the score functions, route, enrich: consumers before producers
+    List<String> names = deployments.stream().map(d -> d.config().getName()).toList();
+    assertThat(names).hasSize(ShippedFiles.functionFiles().size());
+    assertThat(names.get(0)).isEqualTo("decide");
+    assertThat(names.subList(1, names.size() - 2))
+        .isNotEmpty()
+        .allMatch(n -> n.startsWith("score-"));
+    assertThat(names.subList(names.size() - 2, names.size())).containsExactly("route", "enrich");
+    assertThat(log).isEmpty();
+  }
+
+  @Test
+  void rendersEveryFunctionForTheUnitsNamespaceWithItsSettings() {
+    // Given the lending unit
+    BusinessUnit unit = BusinessUnit.load(pipeline.businessUnitsDir(), "lending");
+
+    // When its pipeline is rendered
+    List<FunctionDeployer.Deployment> deployments = pipeline.render(unit, Map.of());
+
+    // Then every function runs in lending/fraud from a jar of the project, with lending's settings
+    for (FunctionDeployer.Deployment d : deployments) {
+      FunctionConfig config = d.config();
+      assertThat(config.getTenant() + "/" + config.getNamespace()).isEqualTo("lending/fraud");
+      assertThat(d.jar()).startsWith(project).isRegularFile();
+      assertThat(config.getUserConfig()).containsKey(FunctionDeployer.DEPLOYMENT_KEY);
+    }
+    assertThat(userConfig(deployments, "decide")).containsEntry("threshold", 0.4);
+    assertThat(userConfig(deployments, "route").get("arms").toString()).contains("weight=90");
+  }
+
+  @Test
+  void aRouteWhoseWeightsDoNotAddUpTo100FailsNamingFunctionUnitAndField() throws Exception {
+    // Given a unit whose route arms weigh 60 + 30
+    Path file =
+        Files.writeString(
+            pipeline.businessUnitsDir().resolve("acme.yaml"),
+            """
+            tenant: acme
+            namespaces:
+              - name: fraud
+            pipeline:
+              namespace: fraud
+              functions:
+                route:
+                  userConfig:
+                    arms:
+                      - {name: champion, slot: champion, weight: 60}
+                      - {name: challenger, slot: challenger, weight: 30}
+            """);
+    BusinessUnit unit = BusinessUnit.load(file);
+
+    // When its pipeline is rendered
+    // Then it fails naming the function, the unit, the field and the sum
+    assertThatThrownBy(() -> pipeline.render(unit, Map.of()))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("function route")
+        .hasMessageContaining("acme")
+        .hasMessageContaining("arms[*].weight")
+        .hasMessageContaining("90");
+  }
+
+  @Test
+  void aThresholdOverrideOutsideZeroToOneFailsNamingTheField() {
+    // Given the payments unit
+    BusinessUnit unit = BusinessUnit.load(pipeline.businessUnitsDir(), "payments");
+
+    // When its pipeline is rendered with decide's threshold overridden to "1.5"
+    // Then it fails naming the function, the unit, the field and the value
+    assertThatThrownBy(() -> pipeline.render(unit, Map.of("decide", Map.of("threshold", "1.5"))))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("function decide")
+        .hasMessageContaining("payments")
+        .hasMessageContaining("userConfig.threshold")
+        .hasMessageContaining("1.5");
+  }
+
+  @Test
+  void aValidOverrideIsRenderedIntoTheFunction() {
+    // Given the payments unit
+    BusinessUnit unit = BusinessUnit.load(pipeline.businessUnitsDir(), "payments");
+
+    // When its pipeline is rendered with decide's threshold overridden to "0.7"
+    List<FunctionDeployer.Deployment> deployments =
+        pipeline.render(unit, Map.of("decide", Map.of("threshold", "0.7")));
+
+    // Then decide has that threshold
+    assertThat(userConfig(deployments, "decide")).containsEntry("threshold", "0.7");
+  }
+
+  @Test
+  void aMissingJarFailsTheRenderNamingIt() throws Exception {
+    // Given a project where the scoring jar was not built
+    FunctionConfig score = ShippedFiles.function("score-champion");
+    Path jar = project.resolve(score.getJar()).normalize();
+    Files.delete(jar);
+    BusinessUnit unit = BusinessUnit.load(pipeline.businessUnitsDir(), "payments");
+
+    // When the pipeline is rendered
+    // Then it fails naming the jar and how to build it
+    assertThatThrownBy(() -> pipeline.render(unit, Map.of()))
+        .hasMessageContaining(jar.toString())
+        .hasMessageContaining("mvn package");
+  }
+
+  @Test
+  void modelLocationOverridesPointEveryScoreFunctionAtOneModel() {
+    // Given the shipped score functions
+    List<String> scoreFunctions =
+        ShippedFiles.functionFiles().stream()
+            .map(FunctionDeployer::read)
+            .filter(c -> c.getUserConfig() != null && c.getUserConfig().containsKey("modelSlot"))
+            .map(FunctionConfig::getName)
+            .toList();
+
+    // When overrides for a local model are asked for
+    Map<String, Map<String, Object>> overrides = pipeline.modelLocationOverrides("/models/m1");
+
+    // Then each score function, and only those, gets that model location
+    assertThat(scoreFunctions).isNotEmpty();
+    assertThat(overrides.keySet()).containsExactlyInAnyOrderElementsOf(scoreFunctions);
+    assertThat(overrides.values())
+        .allSatisfy(o -> assertThat(o).isEqualTo(Map.of("modelLocation", "/models/m1")));
+  }
+
+  private static Map<String, Object> userConfig(
+      List<FunctionDeployer.Deployment> deployments, String name) {
+    return deployments.stream()
+        .filter(d -> d.config().getName().equals(name))
+        .findFirst()
+        .orElseThrow()
+        .config()
+        .getUserConfig();
+  }
+}
