@@ -3,15 +3,18 @@ package io.decisionflow.it;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.apache.pulsar.client.admin.PulsarAdmin;
 import org.apache.pulsar.client.api.PulsarClient;
 import org.apache.pulsar.client.api.PulsarClientException;
 
 /**
- * The one standalone Pulsar every integration test of a run shares. Started once, through the same
- * script people use ({@code pulsar-deploy/pulsar-local.sh}), which reuses a standalone that is
- * already running; stopped when the test JVM exits if this run started it. Tests keep apart by
+ * The one standalone Pulsar every integration test of a run shares. If a standalone already answers
+ * on the default ports (e.g. a developer's), the tests use it; otherwise the harness starts one
+ * through the same script people use ({@code pulsar-deploy/pulsar-local.sh}), as an instance of its
+ * own ({@code it}) with its data wiped, and stops it when the test JVM exits. Tests keep apart by
  * unique tenants and names.
  */
 final class PulsarStandalone {
@@ -35,8 +38,10 @@ final class PulsarStandalone {
   static synchronized PulsarStandalone get() throws Exception {
     if (instance == null) {
       Path project = locateProject();
-      boolean wasRunning = script(project, "status", false) == 0;
-      if (script(project, "start", true) != 0) {
+      boolean wasRunning = answers();
+      if (wasRunning) {
+        System.out.println("[it] using the standalone already running at " + ADMIN_URL);
+      } else if (script(project, true, "start", "--clean") != 0) {
         throw new IllegalStateException("pulsar-deploy/pulsar-local.sh start failed (see above)");
       }
       instance = new PulsarStandalone(project);
@@ -47,7 +52,7 @@ final class PulsarStandalone {
                     instance.close();
                     if (!wasRunning && System.getenv("DF_KEEP_PULSAR") == null) {
                       try {
-                        script(project, "stop", true);
+                        script(project, true, "stop");
                       } catch (Exception e) {
                         System.err.println("stopping standalone failed: " + e.getMessage());
                       }
@@ -92,13 +97,28 @@ final class PulsarStandalone {
     return Path.of(dir).toAbsolutePath().normalize();
   }
 
-  private static int script(Path project, String command, boolean show)
+  private static boolean answers() {
+    try {
+      java.net.HttpURLConnection c =
+          (java.net.HttpURLConnection)
+              java.net.URI.create(ADMIN_URL + "/admin/v2/brokers/health").toURL().openConnection();
+      c.setConnectTimeout(2000);
+      c.setReadTimeout(5000);
+      return c.getResponseCode() == 200;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  private static int script(Path project, boolean show, String... args)
       throws IOException, InterruptedException {
+    List<String> command = new ArrayList<>();
+    command.add("bash");
+    command.add(project.resolve("pulsar-deploy/pulsar-local.sh").toString());
+    command.addAll(List.of(args));
     ProcessBuilder pb =
-        new ProcessBuilder(
-                "bash", project.resolve("pulsar-deploy/pulsar-local.sh").toString(), command)
-            .directory(project.toFile())
-            .redirectErrorStream(true);
+        new ProcessBuilder(command).directory(project.toFile()).redirectErrorStream(true);
+    pb.environment().put("DF_PULSAR_INSTANCE", "it");
     if (show) {
       pb.inheritIO();
     } else {
@@ -107,7 +127,7 @@ final class PulsarStandalone {
     Process process = pb.start();
     if (!process.waitFor(10, TimeUnit.MINUTES)) {
       process.destroyForcibly();
-      throw new IllegalStateException("pulsar-local.sh " + command + " did not finish in 10 min");
+      throw new IllegalStateException("pulsar-local.sh " + args[0] + " did not finish in 10 min");
     }
     return process.exitValue();
   }

@@ -3,6 +3,8 @@ package io.decisionflow.deploy;
 import io.decisionflow.functions.UserConfigs;
 import io.decisionflow.schemas.BusinessNamespace;
 import io.decisionflow.stages.ConfigException;
+import io.decisionflow.stages.score.ModelManifest;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -51,13 +53,24 @@ public final class Pipeline {
 
   /**
    * Overrides that point every score function (every config whose userConfig names a {@code
-   * modelSlot}) at one model directory, e.g. the model the build trained for local runs.
+   * modelSlot}) at one model directory, e.g. the model the build trained for local runs. When the
+   * directory is on this machine, the model's checksum from its manifest goes along as deployment
+   * metadata, so that a retrained model at the same place redeploys the score functions.
    */
   public Map<String, Map<String, Object>> modelLocationOverrides(String modelLocation) {
+    Map<String, Object> settings = new LinkedHashMap<>();
+    settings.put("modelLocation", modelLocation);
+    Path dir = Path.of(modelLocation);
+    if (Files.isRegularFile(dir.resolve(ModelManifest.FILE_NAME))) {
+      Map<String, Object> training = ModelManifest.read(dir).training();
+      if (training != null && training.get("saved_model_sha256") != null) {
+        settings.put("_modelSha256", String.valueOf(training.get("saved_model_sha256")));
+      }
+    }
     Map<String, Map<String, Object>> overrides = new LinkedHashMap<>();
     for (FunctionConfig config : FunctionDeployer.readAll(functionsDir())) {
       if (config.getUserConfig() != null && config.getUserConfig().containsKey("modelSlot")) {
-        overrides.put(config.getName(), Map.of("modelLocation", modelLocation));
+        overrides.put(config.getName(), settings);
       }
     }
     return overrides;

@@ -64,6 +64,13 @@ final class DemoCommand implements Callable<Integer> {
       description = "Model directory for every score function (${DEFAULT-VALUE}).")
   Path modelLocation;
 
+  @Option(
+      names = "--warmup-seconds",
+      defaultValue = "10",
+      description =
+          "Seconds of traffic at --rate before the measured run, reported apart (${DEFAULT-VALUE}).")
+  int warmupSeconds;
+
   @Option(names = "--seed", description = "Generator seed (default: the current time).")
   Long seed;
 
@@ -142,11 +149,33 @@ final class DemoCommand implements Callable<Integer> {
       TransactionGenerator generator =
           new TransactionGenerator(TransactionGenerator.Options.defaults(runSeed));
       DemoRun demo = new DemoRun(generator, producer, raw, decisions, deadLetters, System.out);
-      demo.warmUp(20, Duration.ofSeconds(180));
-      DemoRun.Summary summary =
-          demo.stream(rate, count, malformed, Duration.ofSeconds(timeoutSeconds));
-      System.out.println();
-      System.out.println(summary.render(ns.toString(), rate, runSeed));
+      try {
+        // First decisions: the score functions load their model after they report running.
+        DemoRun.Summary first =
+            demo.stream("first decisions", rate, 10, 0, Duration.ofSeconds(180));
+        if (first.missing() > 0) {
+          throw new IllegalStateException(
+              first.missing()
+                  + " of 10 first transactions got no decision in 180 s; check the functions:"
+                  + " pulsar-admin functions status --tenant "
+                  + ns.tenant()
+                  + " --namespace "
+                  + ns.namespace()
+                  + " --name <enrich|route|score-champion|decide>");
+        }
+        if (warmupSeconds > 0) {
+          DemoRun.Summary warm =
+              demo.stream(
+                  "warm-up", rate, rate * warmupSeconds, 0, Duration.ofSeconds(timeoutSeconds));
+          System.out.println("[demo] warm-up (excluded from the summary): " + warm.line());
+        }
+        DemoRun.Summary summary =
+            demo.stream("run", rate, count, malformed, Duration.ofSeconds(timeoutSeconds));
+        System.out.println();
+        System.out.println(summary.render(ns.toString(), rate, runSeed));
+      } finally {
+        demo.stop();
+      }
     }
   }
 }

@@ -40,6 +40,9 @@ public final class TransactionGenerator {
     }
   }
 
+  /** Seed of the card profiles, the same for every stream. */
+  public static final long PROFILE_SEED = 20_260_101L;
+
   public static final List<String> HOME_COUNTRIES =
       List.of("DE", "FR", "NL", "ES", "IT", "US", "GB", "PL");
   public static final List<String> RISKY_COUNTRIES = List.of("NG", "RU", "BR", "ID", "VN", "UA");
@@ -48,7 +51,7 @@ public final class TransactionGenerator {
 
   private record Card(String id, double typicalAmount, String home, double onlineShare) {}
 
-  private record FollowUp(Card card, long dueMs) {}
+  private record FollowUp(Card card, long dueMs, boolean fraud) {}
 
   private final Options options;
   private final Card[] cards;
@@ -68,7 +71,7 @@ public final class TransactionGenerator {
     }
     this.options = options;
     this.random = new SplittableRandom(options.seed());
-    Random profiles = new Random(options.seed() ^ 0x5DEECE66DL);
+    Random profiles = new Random(PROFILE_SEED);
     this.cards = new Card[options.cards()];
     for (int i = 0; i < cards.length; i++) {
       cards[i] =
@@ -92,7 +95,9 @@ public final class TransactionGenerator {
     FollowUp due = followUps.peek();
     if (due != null && due.dueMs() <= eventTimeMs) {
       followUps.poll();
-      return fraud(due.card(), eventTimeMs);
+      return due.fraud()
+          ? fraud(due.card(), eventTimeMs)
+          : new Labelled(legitimate(due.card(), eventTimeMs), false);
     }
     Card card = cards[random.nextInt(cards.length)];
     double rate = options.fraudRate() * (hourOf(eventTimeMs) < 6 ? 3 : 1);
@@ -105,7 +110,7 @@ public final class TransactionGenerator {
   private Labelled fraud(Card card, long eventTimeMs) {
     boolean episodeGoesOn = random.nextDouble() < 0.6 && followUps.size() < 1_000;
     if (episodeGoesOn) {
-      followUps.add(new FollowUp(card, eventTimeMs + 5_000 + random.nextLong(115_000)));
+      followUps.add(new FollowUp(card, eventTimeMs + 5_000 + random.nextLong(115_000), true));
     }
     double amount = card.typicalAmount() * (3 + 17 * random.nextDouble());
     double c = random.nextDouble();
@@ -118,6 +123,9 @@ public final class TransactionGenerator {
   }
 
   private Transaction legitimate(Card card, long eventTimeMs) {
+    if (random.nextDouble() < 1.0 / 3 && followUps.size() < 1_000) {
+      followUps.add(new FollowUp(card, eventTimeMs + 10_000 + random.nextLong(590_000), false));
+    }
     double amount = card.typicalAmount() * Math.exp(0.4 * gaussian());
     double c = random.nextDouble();
     Channel channel =
