@@ -6,7 +6,7 @@
 #   4. streams synthetic transactions through it and prints a summary,
 #   5. removes the pipeline and stops the standalone it started, unless --keep-running.
 #
-#   pulsar-deploy/demo.sh [--no-build] [--keep-running] [--unit payments] [--rate 200] [--count 3000]
+#   pulsar-deploy/demo.sh [--no-build] [--keep-running] [--unit payments] [--rate 100] [--count 2000]
 #                         [--malformed 3] [--seed N]
 set -euo pipefail
 

@@ -191,7 +191,8 @@ public final class Pipeline {
             .append(" running");
     for (FunctionStatus.FunctionInstanceStatus instance : status.getInstances()) {
       String error = instance.getStatus().getError();
-      if (error != null && !error.isBlank()) {
+      // Until an instance's process answers, its status reads "UNAVAILABLE": it is starting.
+      if (error != null && !error.isBlank() && !error.startsWith("UNAVAILABLE")) {
         problem.append("; instance ").append(instance.getInstanceId()).append(": ").append(error);
       }
     }

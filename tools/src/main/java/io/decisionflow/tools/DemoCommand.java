@@ -41,13 +41,13 @@ final class DemoCommand implements Callable<Integer> {
 
   @Option(
       names = "--rate",
-      defaultValue = "200",
+      defaultValue = "100",
       description = "Transactions per second (${DEFAULT-VALUE}).")
   int rate;
 
   @Option(
       names = "--count",
-      defaultValue = "3000",
+      defaultValue = "2000",
       description = "Transactions to publish (${DEFAULT-VALUE}).")
   int count;
 
