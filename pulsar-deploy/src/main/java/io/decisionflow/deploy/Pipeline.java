@@ -51,6 +51,15 @@ public final class Pipeline {
     return projectDir.resolve("pulsar-deploy/functions");
   }
 
+  /** The model slots of the pipeline: those its score functions' configs name. */
+  public List<String> modelSlots() {
+    return FunctionDeployer.readAll(functionsDir()).stream()
+        .map(c -> c.getUserConfig() == null ? null : c.getUserConfig().get("modelSlot"))
+        .filter(slot -> slot != null)
+        .map(String::valueOf)
+        .toList();
+  }
+
   /**
    * Overrides that point every score function (every config whose userConfig names a {@code
    * modelSlot}) at one model directory, e.g. the model the build trained for local runs. When the
@@ -105,13 +114,7 @@ public final class Pipeline {
   public Result deploy(BusinessUnit unit, Map<String, Map<String, Object>> overrides)
       throws PulsarAdminException {
     List<FunctionDeployer.Deployment> deployments = render(unit, overrides);
-    List<String> slots =
-        deployments.stream()
-            .map(d -> d.config().getUserConfig().get("modelSlot"))
-            .filter(slot -> slot != null)
-            .map(String::valueOf)
-            .toList();
-    List<String> provisioned = new Provisioner(admin, log).provision(unit, slots);
+    List<String> provisioned = new Provisioner(admin, log).provision(unit, modelSlots());
     FunctionDeployer deployer = new FunctionDeployer(admin, log);
     Map<String, FunctionDeployer.Outcome> outcomes = new LinkedHashMap<>();
     for (FunctionDeployer.Deployment d : deployments) {

@@ -109,7 +109,7 @@ final class DeployCommand implements Callable<Integer> {
     for (String set : sets) {
       int eq = set.indexOf('=');
       int dot = set.indexOf('.');
-      if (eq < 0 || dot < 1 || dot > eq) {
+      if (eq < 0 || dot < 1 || dot + 1 >= eq) {
         throw new IllegalArgumentException(
             "--set must look like FUNCTION.KEY=VALUE, e.g. decide.threshold=0.6; was '"
                 + set

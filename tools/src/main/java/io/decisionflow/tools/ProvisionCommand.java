@@ -3,7 +3,6 @@ package io.decisionflow.tools;
 import io.decisionflow.deploy.BusinessUnit;
 import io.decisionflow.deploy.Pipeline;
 import io.decisionflow.deploy.Provisioner;
-import java.util.List;
 import java.util.concurrent.Callable;
 import org.apache.pulsar.client.admin.PulsarAdmin;
 import picocli.CommandLine.Command;
@@ -24,13 +23,7 @@ final class ProvisionCommand implements Callable<Integer> {
     try (PulsarAdmin admin = cluster.admin()) {
       Pipeline pipeline = cluster.pipeline(admin, System.out::println);
       BusinessUnit unit = cluster.businessUnit(pipeline);
-      List<String> slots =
-          pipeline.render(unit, java.util.Map.of()).stream()
-              .map(d -> d.config().getUserConfig().get("modelSlot"))
-              .filter(java.util.Objects::nonNull)
-              .map(String::valueOf)
-              .toList();
-      new Provisioner(admin, System.out::println).provision(unit, slots);
+      new Provisioner(admin, System.out::println).provision(unit, pipeline.modelSlots());
     }
     return 0;
   }

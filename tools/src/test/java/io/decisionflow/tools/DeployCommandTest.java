@@ -64,7 +64,7 @@ class DeployCommandTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"threshold=1", ".x=1", "a.b", "a=b.c", "=1", ""})
+  @ValueSource(strings = {"threshold=1", ".x=1", "a.b", "a=b.c", "=1", "decide.=1", ""})
   void parseSetsRejectsAMalformedEntryQuotingIt(String set) {
     // Given an entry that is not FUNCTION.KEY=VALUE
 

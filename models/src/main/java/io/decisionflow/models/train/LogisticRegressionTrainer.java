@@ -97,17 +97,7 @@ public final class LogisticRegressionTrainer {
       throw new IllegalArgumentException(
           "need at least 1 row and 1 feature, got " + rows + " rows of " + features + " features");
     }
-    if (x == null || (long) rows * features != x.length) {
-      throw new IllegalArgumentException(
-          "x has "
-              + (x == null ? "no" : String.valueOf(x.length))
-              + " values but "
-              + rows
-              + " rows of "
-              + features
-              + " features need "
-              + (long) rows * features);
-    }
+    requireShape(x, rows, features);
     if (y == null || y.length != rows) {
       throw new IllegalArgumentException(
           "y has "
@@ -357,17 +347,7 @@ public final class LogisticRegressionTrainer {
      * @return one probability per row
      */
     public float[] predict(float[] x, int rows) {
-      if (x == null || rows < 0 || (long) rows * features != x.length) {
-        throw new IllegalArgumentException(
-            "x has "
-                + (x == null ? "no" : String.valueOf(x.length))
-                + " values but "
-                + rows
-                + " rows of "
-                + features
-                + " features need "
-                + (long) rows * features);
-      }
+      requireShape(x, rows, features);
       checkOpen();
       float[] out = new float[rows];
       if (rows == 0) {
@@ -414,6 +394,20 @@ public final class LogisticRegressionTrainer {
         session.close();
         graph.close();
       }
+    }
+  }
+
+  private static void requireShape(float[] x, int rows, int features) {
+    if (x == null || rows < 0 || (long) rows * features != x.length) {
+      throw new IllegalArgumentException(
+          "x has "
+              + (x == null ? "no" : String.valueOf(x.length))
+              + " values but "
+              + rows
+              + " rows of "
+              + features
+              + " features need "
+              + (long) rows * features);
     }
   }
 }
