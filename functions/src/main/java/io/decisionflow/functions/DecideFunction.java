@@ -18,7 +18,7 @@ import org.apache.pulsar.functions.api.Function;
  * Decide: {@code scores} to {@code decisions} (the function's output), plus a copy to {@code
  * fraud-alerts} or {@code transactions-ok}.
  */
-public class DecideFunction implements Function<Score, CompletableFuture<Decision>> {
+public class DecideFunction implements Function<byte[], CompletableFuture<Decision>> {
 
   private DecideStage stage;
   private String alerts;
@@ -37,13 +37,13 @@ public class DecideFunction implements Function<Score, CompletableFuture<Decisio
   }
 
   @Override
-  public CompletableFuture<Decision> process(Score input, Context context)
+  public CompletableFuture<Decision> process(byte[] input, Context context)
       throws PulsarClientException {
     Decision decision;
     try {
-      decision = stage.decide(input);
+      decision = stage.decide(Records.parse(input, Score.parser(), "Score"));
     } catch (InvalidRecordException e) {
-      return deadLetters.send(input.toByteArray(), e).thenApply(sent -> null);
+      return deadLetters.send(input, e).thenApply(sent -> null);
     }
     return context
         .newOutputMessage(DecideStage.isAlert(decision) ? alerts : ok, Topics.DECISIONS.schema())

@@ -1,6 +1,5 @@
 package io.decisionflow.functions;
 
-import com.google.protobuf.InvalidProtocolBufferException;
 import io.decisionflow.schemas.EnrichedTransaction;
 import io.decisionflow.schemas.Transaction;
 import io.decisionflow.stages.InvalidRecordException;
@@ -12,10 +11,7 @@ import java.util.concurrent.CompletableFuture;
 import org.apache.pulsar.functions.api.Context;
 import org.apache.pulsar.functions.api.Function;
 
-/**
- * Enrich: {@code transactions} to {@code transactions-enriched}. Reads raw bytes so that a record
- * that does not parse becomes a dead letter instead of failing the instance.
- */
+/** Enrich: {@code transactions} to {@code transactions-enriched}, with the card's state. */
 public class EnrichFunction implements Function<byte[], CompletableFuture<EnrichedTransaction>> {
 
   private EnrichStage stage;
@@ -31,18 +27,9 @@ public class EnrichFunction implements Function<byte[], CompletableFuture<Enrich
   @Override
   public CompletableFuture<EnrichedTransaction> process(byte[] input, Context context) {
     try {
-      return stage.enrich(parse(input));
+      return stage.enrich(Records.parse(input, Transaction.parser(), "Transaction"));
     } catch (InvalidRecordException e) {
       return deadLetters.send(input, e).thenApply(sent -> null);
-    }
-  }
-
-  private static Transaction parse(byte[] input) {
-    try {
-      return Transaction.parseFrom(input);
-    } catch (InvalidProtocolBufferException e) {
-      throw new InvalidRecordException(
-          "record", input.length + " bytes", "is not a Transaction: " + e.getMessage(), e);
     }
   }
 }

@@ -19,7 +19,7 @@ import org.apache.pulsar.functions.api.Function;
  * Route: {@code transactions-enriched} to {@code scoring-<slot>} of the card's arm. The record is
  * acknowledged once its routed copy is stored.
  */
-public class RouteFunction implements Function<EnrichedTransaction, CompletableFuture<Void>> {
+public class RouteFunction implements Function<byte[], CompletableFuture<Void>> {
 
   private RouteStage stage;
   private BusinessNamespace namespace;
@@ -34,18 +34,19 @@ public class RouteFunction implements Function<EnrichedTransaction, CompletableF
   }
 
   @Override
-  public CompletableFuture<Void> process(EnrichedTransaction input, Context context)
+  public CompletableFuture<Void> process(byte[] input, Context context)
       throws PulsarClientException {
     ScoringRequest request;
     try {
-      request = stage.route(input);
+      request =
+          stage.route(Records.parse(input, EnrichedTransaction.parser(), "EnrichedTransaction"));
     } catch (InvalidRecordException e) {
-      return deadLetters.send(input.toByteArray(), e).thenApply(sent -> null);
+      return deadLetters.send(input, e).thenApply(sent -> null);
     }
     TopicSpec<ScoringRequest> topic = Topics.scoring(request.getModelSlot());
     return context
         .newOutputMessage(topic.in(namespace), topic.schema())
-        .key(input.getTransaction().getCardId())
+        .key(request.getEnriched().getTransaction().getCardId())
         .value(request)
         .sendAsync()
         .thenApply(sent -> null);

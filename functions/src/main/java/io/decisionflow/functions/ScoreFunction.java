@@ -13,7 +13,7 @@ import org.apache.pulsar.functions.api.Context;
 import org.apache.pulsar.functions.api.Function;
 
 /** Score: {@code scoring-<slot>} to {@code scores}, with the slot's TensorFlow SavedModel. */
-public class ScoreFunction implements Function<ScoringRequest, Score> {
+public class ScoreFunction implements Function<byte[], Score> {
 
   private Model model;
   private ScoreStage stage;
@@ -43,11 +43,11 @@ public class ScoreFunction implements Function<ScoringRequest, Score> {
   }
 
   @Override
-  public Score process(ScoringRequest input, Context context) throws Exception {
+  public Score process(byte[] input, Context context) throws Exception {
     try {
-      return stage.score(input);
+      return stage.score(Records.parse(input, ScoringRequest.parser(), "ScoringRequest"));
     } catch (InvalidRecordException e) {
-      deadLetters.send(input.toByteArray(), e).get();
+      deadLetters.send(input, e).get();
       return null;
     }
   }

@@ -247,6 +247,11 @@ class PipelineIT {
     transactions.send(nan);
     Transaction noCard = ordinary(card, DAYTIME + 3_000, 7.0).toBuilder().clearCardId().build();
     transactions.send(noCard);
+    byte[] badScore = ("not a score " + UUID.randomUUID()).getBytes(StandardCharsets.UTF_8);
+    try (Producer<byte[]> rawScores =
+        pulsar.client().newProducer(Schema.BYTES).topic(Topics.SCORES.in(ns)).create()) {
+      rawScores.send(badScore);
+    }
     String after = send(ordinary(card, DAYTIME + 4_000, 13.0));
 
     await()
@@ -273,6 +278,9 @@ class PipelineIT {
     assertThat(letterFor(nan.toByteArray()).getReason())
         .isEqualTo("amount must be a finite number, was NaN");
     assertThat(letterFor(noCard.toByteArray()).getField()).isEqualTo("card_id");
+    // A record that does not parse on an internal topic is dead-lettered by the stage reading it.
+    assertThat(letterFor(badScore).getStage()).isEqualTo("decide");
+    assertThat(letterFor(badScore).getReason()).startsWith("record is not a Score");
     // None of them was decided, and the card counts only its two valid transactions.
     assertThat(decisions)
         .doesNotContainKeys(
@@ -283,6 +291,7 @@ class PipelineIT {
             .until(() -> readCardState(card), s -> s != null && s.getCount() == 2);
     assertThat(state.getAmountSum()).isEqualTo(25.0);
     assertThat(instanceRestarts("enrich")).isZero();
+    assertThat(instanceRestarts("decide")).isZero();
   }
 
   @Test

@@ -1,0 +1,104 @@
+package io.decisionflow.functions;
+
+import static io.decisionflow.stages.Fixtures.enriched;
+import static io.decisionflow.stages.Fixtures.score;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.decisionflow.schemas.DeadLetter;
+import io.decisionflow.schemas.Decision;
+import io.decisionflow.schemas.ScoringRequest;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class RouteAndDecideFunctionTest {
+
+  private static final String NS = "persistent://payments/fraud/";
+  private static final Map<String, Object> ROUTE_CONFIG =
+      Map.of("arms", List.of(Map.of("name", "champion", "weight", 100)));
+  private static final byte[] GARBAGE = "not a protobuf record".getBytes(StandardCharsets.UTF_8);
+
+  @Test
+  void routePublishesTheRequestToTheScoringTopicOfTheCardsArm() throws Exception {
+    // Given
+    byte[] input = enriched().build().toByteArray();
+    FakeContext context = context("route", ROUTE_CONFIG, NS + "transactions-enriched", input);
+    RouteFunction route = new RouteFunction();
+    route.initialize(context);
+
+    // When
+    route.process(input, context).join();
+
+    // Then
+    List<ScoringRequest> routed = context.outputsTo(NS + "scoring-champion", ScoringRequest.class);
+    assertThat(routed).hasSize(1);
+    assertThat(routed.get(0).getArm()).isEqualTo("champion");
+    assertThat(routed.get(0).getEnriched().getTransaction())
+        .isEqualTo(enriched().build().getTransaction());
+  }
+
+  @Test
+  void routeDeadLettersARecordThatDoesNotParse() throws Exception {
+    // Given
+    FakeContext context = context("route", ROUTE_CONFIG, NS + "transactions-enriched", GARBAGE);
+    RouteFunction route = new RouteFunction();
+    route.initialize(context);
+
+    // When
+    route.process(GARBAGE, context).join();
+
+    // Then
+    assertDeadLetter(context, "route", "EnrichedTransaction");
+  }
+
+  @Test
+  void decideCopiesTheDecisionToTheTopicOfItsOutcome() throws Exception {
+    // Given a score of 0.25 against a threshold of 0.2
+    byte[] input = score().build().toByteArray();
+    FakeContext context = context("decide", Map.of("threshold", 0.2), NS + "scores", input);
+    DecideFunction decide = new DecideFunction();
+    decide.initialize(context);
+
+    // When
+    Decision decision = decide.process(input, context).join();
+
+    // Then
+    assertThat(decision.getOutcome()).isEqualTo("ALERT");
+    assertThat(context.outputsTo(NS + "fraud-alerts", Decision.class)).containsExactly(decision);
+    assertThat(context.outputsTo(NS + "transactions-ok", Decision.class)).isEmpty();
+  }
+
+  @Test
+  void decideDeadLettersARecordThatDoesNotParse() throws Exception {
+    // Given
+    FakeContext context = context("decide", Map.of("threshold", 0.5), NS + "scores", GARBAGE);
+    DecideFunction decide = new DecideFunction();
+    decide.initialize(context);
+
+    // When
+    Decision decision = decide.process(GARBAGE, context).join();
+
+    // Then
+    assertThat(decision).isNull();
+    assertDeadLetter(context, "decide", "Score");
+  }
+
+  private static FakeContext context(
+      String name, Map<String, Object> config, String input, byte[] value) {
+    return new FakeContext(config)
+        .withFunction(name, List.of(input), null)
+        .withCurrentRecord(FakeContext.input(input, "card-1", value));
+  }
+
+  private static void assertDeadLetter(FakeContext context, String stage, String type) {
+    List<DeadLetter> letters = context.outputsTo(NS + "dead-letters", DeadLetter.class);
+    assertThat(letters).hasSize(1);
+    DeadLetter letter = letters.get(0);
+    assertThat(letter.getStage()).isEqualTo(stage);
+    assertThat(letter.getField()).isEqualTo("record");
+    assertThat(letter.getReason()).startsWith("record is not a " + type + ": ");
+    assertThat(letter.getOriginal().toByteArray()).isEqualTo(GARBAGE);
+    assertThat(letter.getKey()).isEqualTo("card-1");
+  }
+}
