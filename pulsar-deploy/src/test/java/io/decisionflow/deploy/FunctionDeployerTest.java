@@ -448,7 +448,6 @@ class FunctionDeployerTest {
     current.setInputSpecs(specs);
     current.setUserConfig(doubles(config.getUserConfig()));
     current.setJar("/tmp/pulsar_functions/lending/fraud/" + config.getName() + "/0/code.jar");
-    current.setAutoAck(true);
     current.setRetainOrdering(false);
     current.setForwardSourceMessageProperty(true);
     current.setMaxPendingAsyncRequests(1000);

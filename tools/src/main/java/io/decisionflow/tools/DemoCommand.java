@@ -75,6 +75,13 @@ final class DemoCommand implements Callable<Integer> {
   Long seed;
 
   @Option(
+      names = "--skip-deploy",
+      description =
+          "Stream through the pipeline already deployed (e.g. with pulsar-admin); implies"
+              + " --keep-running.")
+  boolean skipDeploy;
+
+  @Option(
       names = "--keep-running",
       description = "Leave the pipeline deployed when the demo ends (default: undeploy it).")
   boolean keepRunning;
@@ -92,7 +99,7 @@ final class DemoCommand implements Callable<Integer> {
       throw new IllegalArgumentException("--rate and --count must be >= 1 and --malformed >= 0");
     }
     Path model = cluster.project().resolve(modelLocation).normalize();
-    if (!Files.isDirectory(model)) {
+    if (!skipDeploy && !Files.isDirectory(model)) {
       throw new IllegalArgumentException(
           "--model-location " + model + " is not a directory: build first (mvn package)");
     }
@@ -100,12 +107,14 @@ final class DemoCommand implements Callable<Integer> {
         PulsarClient client = cluster.client()) {
       Pipeline pipeline = cluster.pipeline(admin, line -> System.out.println("[deploy] " + line));
       BusinessUnit unit = cluster.businessUnit(pipeline);
-      pipeline.deploy(unit, pipeline.modelLocationOverrides(model.toString()));
+      if (!skipDeploy) {
+        pipeline.deploy(unit, pipeline.modelLocationOverrides(model.toString()));
+      }
       pipeline.awaitRunning(unit, Duration.ofSeconds(180));
       try {
         run(client, unit.pipelineNamespace());
       } finally {
-        if (keepRunning) {
+        if (keepRunning || skipDeploy) {
           System.out.println(
               "[demo] pipeline left running in "
                   + unit.pipelineNamespace()

@@ -144,7 +144,7 @@ public final class TransactionGenerator {
         .setCardId(card.id())
         .setMerchantId("merchant-" + random.nextInt(500))
         .setAmount(Math.round(amount * 100) / 100.0)
-        .setCurrency(CURRENCIES.get((int) (Math.abs(card.id().hashCode()) % CURRENCIES.size())))
+        .setCurrency(CURRENCIES.get(Math.floorMod(card.id().hashCode(), CURRENCIES.size())))
         .setEventTimeMs(eventTimeMs)
         .setChannel(channel)
         .setCountry(country)
