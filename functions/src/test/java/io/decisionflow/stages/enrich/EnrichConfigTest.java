@@ -1,0 +1,58 @@
+package io.decisionflow.stages.enrich;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.decisionflow.stages.ConfigException;
+import io.decisionflow.stages.StageConfigs;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+class EnrichConfigTest {
+
+  @Test
+  void defaultsNeedNoSettings() {
+    EnrichConfig config = StageConfigs.load(Map.of(), EnrichConfig.class);
+
+    assertThat(config.featureSpecVersion).isEqualTo("v1");
+    assertThat(config.maxCachedCards).isEqualTo(100_000);
+    assertThat(config.stateKeyPrefix).isEqualTo("card:");
+  }
+
+  @Test
+  void acceptsSettingsAsTheyArriveFromUserConfig() {
+    // --user-config JSON and the worker deliver numbers as strings or doubles
+    EnrichConfig config =
+        StageConfigs.load(
+            Map.of("maxCachedCards", "500", "stateKeyPrefix", "", "featureSpecVersion", "v1"),
+            EnrichConfig.class);
+
+    assertThat(config.maxCachedCards).isEqualTo(500);
+    assertThat(config.stateKeyPrefix).isEmpty();
+    assertThat(
+            StageConfigs.load(Map.of("maxCachedCards", 250.0), EnrichConfig.class).maxCachedCards)
+        .isEqualTo(250);
+  }
+
+  static Stream<Arguments> invalid() {
+    return Stream.of(
+        Arguments.of(Map.of("featureSpecVersion", "v9"), "userConfig.featureSpecVersion", "v9"),
+        Arguments.of(Map.of("maxCachedCards", 0), "userConfig.maxCachedCards", "0"),
+        Arguments.of(Map.of("maxCachedCards", "many"), "userConfig.maxCachedCards", "many"),
+        Arguments.of(Map.of("maxCachedCard", 10), "userConfig.maxCachedCard", "unknown"));
+  }
+
+  @ParameterizedTest
+  @MethodSource("invalid")
+  void rejectsABadSettingNamingItsFieldAndValue(
+      Map<String, Object> userConfig, String field, String mentioned) {
+    assertThatThrownBy(() -> StageConfigs.load(userConfig, EnrichConfig.class))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining(field)
+        .hasMessageContaining(mentioned);
+  }
+}
