@@ -18,8 +18,60 @@ public final class ScoreConfig implements StageConfigs.Validated {
    */
   public String modelLocation;
 
+  /** Most records scored by one model call; in-flight records are batched up to this. */
+  public int maxBatchSize = 64;
+
+  /** Longest a record waits for its batch to fill, in milliseconds; 0 scores at once. */
+  public int maxBatchWaitMs = 2;
+
+  /** A model call slower than this counts as slow for the circuit breaker, in milliseconds. */
+  public int latencyBudgetMs = 50;
+
+  /** Share of failed model calls, in percent, that opens the circuit breaker. */
+  public float failureRatePercent = 50;
+
+  /** Share of slow model calls, in percent, that opens the circuit breaker. */
+  public float slowCallRatePercent = 80;
+
+  /** Model calls the breaker judges rates over (a sliding window). */
+  public int breakerWindowCalls = 20;
+
+  /** How long the breaker stays open before probing the model again, in seconds. */
+  public int breakerOpenSeconds = 10;
+
+  /** Probe calls let through while half open. */
+  public int breakerProbes = 3;
+
   @Override
   public void validate() {
+    ConfigException.require(
+        maxBatchSize >= 1 && maxBatchSize <= 4096,
+        "maxBatchSize",
+        maxBatchSize,
+        "must be between 1 and 4096");
+    ConfigException.require(
+        maxBatchWaitMs >= 0 && maxBatchWaitMs <= 1000,
+        "maxBatchWaitMs",
+        maxBatchWaitMs,
+        "must be between 0 and 1000");
+    ConfigException.require(
+        latencyBudgetMs >= 1, "latencyBudgetMs", latencyBudgetMs, "must be at least 1");
+    ConfigException.require(
+        failureRatePercent > 0 && failureRatePercent <= 100,
+        "failureRatePercent",
+        failureRatePercent,
+        "must be in (0, 100]");
+    ConfigException.require(
+        slowCallRatePercent > 0 && slowCallRatePercent <= 100,
+        "slowCallRatePercent",
+        slowCallRatePercent,
+        "must be in (0, 100]");
+    ConfigException.require(
+        breakerWindowCalls >= 1, "breakerWindowCalls", breakerWindowCalls, "must be at least 1");
+    ConfigException.require(
+        breakerOpenSeconds >= 1, "breakerOpenSeconds", breakerOpenSeconds, "must be at least 1");
+    ConfigException.require(
+        breakerProbes >= 1, "breakerProbes", breakerProbes, "must be at least 1");
     ConfigException.require(
         modelSlot != null && !modelSlot.isBlank(), "modelSlot", modelSlot, "is required");
     try {
@@ -51,6 +103,18 @@ public final class ScoreConfig implements StageConfigs.Validated {
         modelLocation,
         "must be an existing model directory on this worker");
     return dir;
+  }
+
+  /** The circuit breaker's settings. */
+  public GuardedModel.Settings breakerSettings() {
+    return new GuardedModel.Settings(
+        java.time.Duration.ofMillis(latencyBudgetMs),
+        failureRatePercent,
+        slowCallRatePercent,
+        breakerWindowCalls,
+        Math.min(breakerWindowCalls, Math.max(1, breakerWindowCalls / 2)),
+        java.time.Duration.ofSeconds(breakerOpenSeconds),
+        breakerProbes);
   }
 
   /** The model directory. */

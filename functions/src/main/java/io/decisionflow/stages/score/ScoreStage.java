@@ -8,13 +8,25 @@ import io.decisionflow.stages.ConfigException;
 import io.decisionflow.stages.InvalidRecordException;
 import io.decisionflow.stages.enrich.FeatureSpec;
 import java.time.Clock;
+import java.util.ArrayList;
 import java.util.List;
 
-/** Scores routed transactions with the model of one slot. */
+/**
+ * Scores routed transactions with the model of one slot, many records per model call. The model is
+ * guarded by a circuit breaker: while it fails or is too slow, documented rules score the records
+ * and their Score says {@code fallback}.
+ */
 public final class ScoreStage {
+
+  /** Model version written into a Score that the fallback rules produced. */
+  public static final String FALLBACK_VERSION = "fallback-rules";
+
+  /** A request checked against the model, with its input row. */
+  public record Prepared(ScoringRequest request, float[] row) {}
 
   private final ScoreConfig config;
   private final Model model;
+  private final GuardedModel guarded;
   private final Clock clock;
   private final List<String> features;
 
@@ -44,28 +56,63 @@ public final class ScoreStage {
     }
     this.config = config;
     this.model = model;
+    this.guarded = new GuardedModel(model, config.breakerSettings(), clock);
     this.clock = clock;
     this.features = manifest.features();
   }
 
+  /** The model behind its circuit breaker (state, counters, transition listener). */
+  public GuardedModel guarded() {
+    return guarded;
+  }
+
   /** Scores one request. */
   public Score score(ScoringRequest request) {
-    float[] row = featureRow(request);
-    float score = model.score(row, 1)[0];
-    EnrichedTransaction enriched = request.getEnriched();
-    ScoringRequest stamped =
-        request.toBuilder()
-            .setEnriched(
-                enriched.toBuilder()
-                    .setLineage(enriched.getLineage().toBuilder().setScoredAtMs(clock.millis())))
-            .build();
-    return Score.newBuilder()
-        .setRequest(stamped)
-        .setModelSlot(config.modelSlot)
-        .setModelVersion(model.manifest().version())
-        .setScore(score)
-        .setFallback(false)
-        .build();
+    return scoreAll(List.of(prepare(request))).get(0);
+  }
+
+  /**
+   * Scores prepared requests with one model call, in order.
+   *
+   * @return one Score per request
+   */
+  public List<Score> scoreAll(List<Prepared> batch) {
+    int width = features.size();
+    float[] rows = new float[batch.size() * width];
+    for (int i = 0; i < batch.size(); i++) {
+      System.arraycopy(batch.get(i).row(), 0, rows, i * width, width);
+    }
+    GuardedModel.Result result = guarded.score(rows, batch.size());
+    long scoredAt = clock.millis();
+    List<Score> scores = new ArrayList<>(batch.size());
+    for (int i = 0; i < batch.size(); i++) {
+      ScoringRequest request = batch.get(i).request();
+      EnrichedTransaction enriched = request.getEnriched();
+      ScoringRequest stamped =
+          request.toBuilder()
+              .setEnriched(
+                  enriched.toBuilder()
+                      .setLineage(enriched.getLineage().toBuilder().setScoredAtMs(scoredAt)))
+              .build();
+      scores.add(
+          Score.newBuilder()
+              .setRequest(stamped)
+              .setModelSlot(config.modelSlot)
+              .setModelVersion(result.fallback() ? FALLBACK_VERSION : model.manifest().version())
+              .setScore(result.scores()[i])
+              .setFallback(result.fallback())
+              .build());
+    }
+    return scores;
+  }
+
+  /**
+   * Checks a request against the model's feature spec and builds its input row.
+   *
+   * @throws InvalidRecordException naming the field at fault
+   */
+  public Prepared prepare(ScoringRequest request) {
+    return new Prepared(request, featureRow(request));
   }
 
   /** The model's input row for a request, checked against the model's feature spec. */

@@ -9,12 +9,16 @@ import io.decisionflow.stages.StageConfigs;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /** Score configs as a function's userConfig delivers them. */
@@ -150,8 +154,55 @@ class ScoreConfigTest {
     // When / Then
     assertThatThrownBy(() -> StageConfigs.load(userConfig, ScoreConfig.class))
         .isInstanceOf(ConfigException.class)
-        .hasMessage(
-            "userConfig.modelPath: unknown setting for ScoreConfig; known settings are"
-                + " modelLocation, modelSlot");
+        .hasMessageStartingWith(
+            "userConfig.modelPath: unknown setting for ScoreConfig; known settings are")
+        .hasMessageContaining("modelLocation")
+        .hasMessageContaining("maxBatchSize");
+  }
+
+  static Stream<Arguments> badBatchingAndBreaker() {
+    return Stream.of(
+        Arguments.of("maxBatchSize", 0),
+        Arguments.of("maxBatchSize", 5000),
+        Arguments.of("maxBatchWaitMs", -1),
+        Arguments.of("latencyBudgetMs", 0),
+        Arguments.of("failureRatePercent", 0),
+        Arguments.of("slowCallRatePercent", 101),
+        Arguments.of("breakerWindowCalls", 0),
+        Arguments.of("breakerOpenSeconds", 0),
+        Arguments.of("breakerProbes", 0));
+  }
+
+  @ParameterizedTest
+  @MethodSource("badBatchingAndBreaker")
+  void rejectsBatchingAndBreakerSettingsOutOfRange(String field, Object value) {
+    // Given
+    Map<String, Object> userConfig = userConfig("champion", modelDir.toString());
+    userConfig.put(field, value);
+
+    // When / Then
+    assertThatThrownBy(() -> StageConfigs.load(userConfig, ScoreConfig.class))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("userConfig." + field)
+        .hasMessageContaining(String.valueOf(value));
+  }
+
+  @Test
+  void breakerSettingsFollowTheConfig() {
+    // Given
+    Map<String, Object> userConfig = userConfig("champion", modelDir.toString());
+    userConfig.put("latencyBudgetMs", "20");
+    userConfig.put("breakerWindowCalls", 10);
+    userConfig.put("breakerOpenSeconds", 3);
+
+    // When
+    GuardedModel.Settings settings =
+        StageConfigs.load(userConfig, ScoreConfig.class).breakerSettings();
+
+    // Then
+    assertThat(settings.latencyBudget()).isEqualTo(Duration.ofMillis(20));
+    assertThat(settings.slidingWindowCalls()).isEqualTo(10);
+    assertThat(settings.minimumCalls()).isEqualTo(5);
+    assertThat(settings.openFor()).isEqualTo(Duration.ofSeconds(3));
   }
 }

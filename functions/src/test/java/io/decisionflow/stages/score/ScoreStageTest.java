@@ -197,4 +197,61 @@ class ScoreStageTest {
     assertThat(error.getMessage()).startsWith(field + " ").endsWith(", was " + value);
     assertThat(model.rows()).as("the model is not asked").isEmpty();
   }
+
+  @Test
+  void scoresABatchWithOneModelCallInOrder() {
+    // Given three requests with different amounts
+    ScoreStage stage = stage();
+    List<ScoreStage.Prepared> batch = new java.util.ArrayList<>();
+    for (int i = 1; i <= 3; i++) {
+      ScoringRequest.Builder request = scoringRequest();
+      request.getEnrichedBuilder().getFeaturesBuilder(0).setValue(i);
+      batch.add(stage.prepare(request.build()));
+    }
+
+    // When
+    List<Score> scores = stage.scoreAll(batch);
+
+    // Then the model saw the three rows of one call, and each score belongs to its request
+    assertThat(model.rows()).hasSize(3);
+    assertThat(scores)
+        .extracting(Score::getScore)
+        .containsExactly((double) 0.1f, (double) 0.2f, (double) 0.3f);
+    assertThat(scores).extracting(Score::getFallback).containsOnly(false);
+    for (int i = 0; i < 3; i++) {
+      assertThat(scores.get(i).getRequest().getEnriched().getTransaction())
+          .isEqualTo(batch.get(i).request().getEnriched().getTransaction());
+    }
+  }
+
+  @Test
+  void aFailingModelIsReplacedByTheFallbackRulesAndTheScoreSaysSo() {
+    // Given a model that always fails
+    Model broken =
+        new Model() {
+          @Override
+          public ModelManifest manifest() {
+            return model.manifest();
+          }
+
+          @Override
+          public float[] score(float[] rows, int count) {
+            throw new IllegalStateException("model crashed");
+          }
+
+          @Override
+          public void close() {}
+        };
+    ScoreStage stage = new ScoreStage(config("champion"), broken, CLOCK);
+    ScoringRequest request = scoringRequest().build();
+
+    // When
+    Score score = stage.score(request);
+
+    // Then
+    float[] row = stage.prepare(request).row();
+    assertThat(score.getFallback()).isTrue();
+    assertThat(score.getModelVersion()).isEqualTo(ScoreStage.FALLBACK_VERSION);
+    assertThat(score.getScore()).isEqualTo(FallbackRules.score(row));
+  }
 }
