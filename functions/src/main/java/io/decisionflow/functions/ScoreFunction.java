@@ -35,7 +35,7 @@ public class ScoreFunction implements Function<byte[], CompletableFuture<Score>>
     long started = System.nanoTime();
     model = TensorFlowModel.load(config.existingModelPath());
     try {
-      stage = new ScoreStage(config, model, Clock.systemUTC());
+      stage = new ScoreStage(config, model);
     } catch (RuntimeException e) {
       model.close();
       throw e;

@@ -391,10 +391,13 @@ class FunctionDeployerTest {
 
   @Test
   void differencesNameTheSchemaOfAnInputWhenItChanged() {
-    // Given decide deployed reading Protobuf, now wanted reading Avro
+    // Given decide deployed reading raw bytes, now wanted reading Avro
     FunctionConfig wanted = rendered("decide");
     FunctionConfig current = asWorkerReturns(wanted);
-    wanted.getInputSpecs().values().forEach(spec -> spec.setSchemaType("AVRO"));
+    org.apache.pulsar.common.functions.ConsumerConfig avro =
+        new org.apache.pulsar.common.functions.ConsumerConfig();
+    avro.setSchemaType("AVRO");
+    wanted.setInputSpecs(Map.of(wanted.getInputs().iterator().next(), avro));
 
     // When they are compared
     // Then inputSpecs differ

@@ -31,10 +31,27 @@ public final class ScoreStage {
   private final List<String> features;
 
   /**
+   * The stage on the wall clock, timing model calls with the monotonic clock.
+   *
+   * @throws ConfigException if the model was trained on another feature spec than the one enrich
+   *     computes
+   */
+  public ScoreStage(ScoreConfig config, Model model) {
+    this(config, model, Clock.systemUTC(), null);
+  }
+
+  /**
+   * The stage with all time from {@code clock}: lineage stamps, model call durations and the
+   * breaker's open time (for tests that move the clock).
+   *
    * @throws ConfigException if the model was trained on another feature spec than the one enrich
    *     computes
    */
   public ScoreStage(ScoreConfig config, Model model, Clock clock) {
+    this(config, model, clock, clock);
+  }
+
+  private ScoreStage(ScoreConfig config, Model model, Clock clock, Clock breakerClock) {
     ModelManifest manifest = model.manifest();
     if (!FeatureSpec.VERSION.equals(manifest.featureSpecVersion())
         || !FeatureSpec.NAMES.equals(manifest.features())) {
@@ -56,7 +73,10 @@ public final class ScoreStage {
     }
     this.config = config;
     this.model = model;
-    this.guarded = new GuardedModel(model, config.breakerSettings(), clock);
+    this.guarded =
+        breakerClock == null
+            ? new GuardedModel(model, config.breakerSettings())
+            : new GuardedModel(model, config.breakerSettings(), breakerClock);
     this.clock = clock;
     this.features = manifest.features();
   }
