@@ -17,6 +17,8 @@ import io.decisionflow.schemas.Decision;
 import io.decisionflow.schemas.Topics;
 import io.decisionflow.schemas.Transaction;
 import io.decisionflow.schemas.state.CardState;
+import io.decisionflow.stages.enrich.FeatureSpec;
+import io.decisionflow.stages.score.TensorFlowModel;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -292,6 +294,58 @@ class PipelineIT {
     assertThat(state.getAmountSum()).isEqualTo(25.0);
     assertThat(instanceRestarts("enrich")).isZero();
     assertThat(instanceRestarts("decide")).isZero();
+  }
+
+  @Test
+  void onlineFeaturesAndScoresEqualTheirOfflineRecomputationFromTheTransactionLog()
+      throws Exception {
+    // Given a recorded stream on cards of their own
+    String prefix = "parity-" + UUID.randomUUID() + "-";
+    TransactionGenerator generator =
+        new TransactionGenerator(
+            new TransactionGenerator.Options(System.nanoTime(), 40, 0.05, DAYTIME, 30_000));
+    List<Transaction> log = new ArrayList<>();
+    for (int i = 0; i < 300; i++) {
+      Transaction txn = generator.next().transaction();
+      log.add(txn.toBuilder().setCardId(prefix + txn.getCardId()).build());
+    }
+
+    // When it flows through the pipeline
+    for (Transaction txn : log) {
+      transactions.newMessage().key(txn.getCardId()).value(txn).sendAsync();
+    }
+    transactions.flush();
+    Set<String> ids = log.stream().map(Transaction::getTransactionId).collect(Collectors.toSet());
+    await().atMost(DECIDED_WITHIN).until(() -> decisions.keySet().containsAll(ids));
+
+    // Then the features equal those computed offline from the log, in order, by the same spec
+    Map<String, CardState> cards = new java.util.HashMap<>();
+    float[] rows = new float[log.size() * FeatureSpec.size()];
+    for (int i = 0; i < log.size(); i++) {
+      Transaction txn = log.get(i);
+      CardState prior = cards.getOrDefault(txn.getCardId(), CardState.getDefaultInstance());
+      FeatureSpec.compute(txn, prior, rows, i * FeatureSpec.size());
+      cards.put(txn.getCardId(), FeatureSpec.apply(prior, txn));
+      JsonNode online =
+          JSON.readTree(decisions.get(txn.getTransactionId()).get(0).getFeaturesJson());
+      for (int f = 0; f < FeatureSpec.size(); f++) {
+        assertThat(online.get(FeatureSpec.NAMES.get(f)).asDouble())
+            .as("%s of %s", FeatureSpec.NAMES.get(f), txn.getTransactionId())
+            .isEqualTo((double) rows[i * FeatureSpec.size() + f]);
+      }
+    }
+    // And the scores equal the same model's offline scores of those features
+    float[] offline;
+    try (TensorFlowModel model = TensorFlowModel.load(pulsar.model())) {
+      offline = model.score(rows, log.size());
+    }
+    for (int i = 0; i < log.size(); i++) {
+      Decision d = decisions.get(log.get(i).getTransactionId()).get(0);
+      assertThat(d.getFallback()).isFalse();
+      assertThat(d.getScore())
+          .as("score of %s", d.getTransactionId())
+          .isCloseTo(offline[i], org.assertj.core.data.Offset.offset(1e-6));
+    }
   }
 
   @Test
