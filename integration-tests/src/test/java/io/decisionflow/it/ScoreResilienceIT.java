@@ -59,6 +59,7 @@ class ScoreResilienceIT {
   private final Map<String, Score> scored = new ConcurrentHashMap<>();
   private final Map<String, Integer> timesScored = new ConcurrentHashMap<>();
   private volatile boolean receiving = true;
+  private Path modelDir;
 
   @BeforeAll
   void deployOneScoreFunctionWithAFaultyModel() throws Exception {
@@ -67,9 +68,8 @@ class ScoreResilienceIT {
     ns = unit.pipelineNamespace();
     Pipeline pipeline = new Pipeline(pulsar.admin(), pulsar.projectDir(), System.out::println);
     new Provisioner(pulsar.admin(), System.out::println).provision(unit, List.of("champion"));
-    Path model =
-        FaultyModels.nanAboveAmount(
-            Files.createTempDirectory("faulty-model").resolve("model"), FAILS_ABOVE_AMOUNT);
+    modelDir = Files.createTempDirectory("faulty-model");
+    Path model = FaultyModels.nanAboveAmount(modelDir.resolve("model"), FAILS_ABOVE_AMOUNT);
     Map<String, Object> settings =
         Map.of(
             "modelLocation", model.toString(),
@@ -141,6 +141,13 @@ class ScoreResilienceIT {
     }
     new FunctionDeployer(pulsar.admin(), System.out::println)
         .delete(ns.tenant(), ns.namespace(), "score-champion");
+    if (modelDir != null) {
+      try (java.util.stream.Stream<Path> files = Files.walk(modelDir)) {
+        for (Path file : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+          Files.delete(file);
+        }
+      }
+    }
   }
 
   @Test
