@@ -11,13 +11,12 @@ import io.decisionflow.deploy.Provisioner;
 import io.decisionflow.schemas.BusinessNamespace;
 import io.decisionflow.schemas.Channel;
 import io.decisionflow.schemas.EnrichedTransaction;
-import io.decisionflow.schemas.Feature;
 import io.decisionflow.schemas.Score;
 import io.decisionflow.schemas.ScoringRequest;
 import io.decisionflow.schemas.Topics;
 import io.decisionflow.schemas.Transaction;
 import io.decisionflow.schemas.state.CardState;
-import io.decisionflow.stages.enrich.FeatureSpec;
+import io.decisionflow.stages.enrich.EnrichStage;
 import io.decisionflow.stages.score.ScoreStage;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -236,15 +235,8 @@ class ScoreResilienceIT {
               .setChannel(Channel.POS)
               .setCountry("DE")
               .build();
-      float[] values = FeatureSpec.compute(txn, CardState.getDefaultInstance());
-      EnrichedTransaction.Builder enriched =
-          EnrichedTransaction.newBuilder()
-              .setTransaction(txn)
-              .setFeatureSpecVersion(FeatureSpec.VERSION);
-      for (int f = 0; f < values.length; f++) {
-        enriched.addFeatures(
-            Feature.newBuilder().setName(FeatureSpec.NAMES.get(f)).setValue(values[f]));
-      }
+      EnrichedTransaction enriched =
+          EnrichStage.enriched(txn, CardState.getDefaultInstance(), txn.getEventTimeMs());
       out.add(
           ScoringRequest.newBuilder()
               .setEnriched(enriched)

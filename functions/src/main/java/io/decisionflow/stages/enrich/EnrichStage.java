@@ -103,12 +103,20 @@ public final class EnrichStage {
   }
 
   private EnrichedTransaction enriched(Transaction txn, CardState prior) {
+    return enriched(txn, prior, clock.millis());
+  }
+
+  /**
+   * The enriched record of {@code txn} given its card's state before it: what this stage emits, and
+   * what offline tools (training, benchmarks, parity checks) build from a transaction log.
+   */
+  public static EnrichedTransaction enriched(Transaction txn, CardState prior, long enrichedAtMs) {
     float[] values = FeatureSpec.compute(txn, prior);
     EnrichedTransaction.Builder out =
         EnrichedTransaction.newBuilder()
             .setTransaction(txn)
             .setFeatureSpecVersion(FeatureSpec.VERSION)
-            .setLineage(Lineage.newBuilder().setEnrichedAtMs(clock.millis()));
+            .setLineage(Lineage.newBuilder().setEnrichedAtMs(enrichedAtMs));
     for (int i = 0; i < values.length; i++) {
       out.addFeatures(Feature.newBuilder().setName(FeatureSpec.NAMES.get(i)).setValue(values[i]));
     }

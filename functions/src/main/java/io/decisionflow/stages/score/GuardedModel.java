@@ -143,21 +143,9 @@ public final class GuardedModel {
     Objects.requireNonNull(model, "model");
     Objects.requireNonNull(settings, "settings");
     ModelManifest manifest = model.manifest();
-    if (!FeatureSpec.VERSION.equals(manifest.featureSpecVersion())
-        || !FeatureSpec.NAMES.equals(manifest.features())) {
+    if (!manifest.takesCurrentFeatureSpec()) {
       throw new IllegalArgumentException(
-          "model "
-              + manifest.name()
-              + " "
-              + manifest.version()
-              + " takes feature spec "
-              + manifest.featureSpecVersion()
-              + " "
-              + manifest.features()
-              + " but the fallback rules score feature spec "
-              + FeatureSpec.VERSION
-              + " "
-              + FeatureSpec.NAMES);
+          manifest.featureSpecMismatch("the fallback rules score feature spec"));
     }
     this.model = model;
     this.settings = settings;

@@ -3,6 +3,7 @@ package io.decisionflow.stages.score;
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import io.decisionflow.stages.enrich.FeatureSpec;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -34,6 +35,29 @@ public record ModelManifest(
 
   private static final ObjectMapper MAPPER =
       new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+  /** Whether the model takes the feature spec the enrich stage computes ({@link FeatureSpec}). */
+  public boolean takesCurrentFeatureSpec() {
+    return FeatureSpec.VERSION.equals(featureSpecVersion) && FeatureSpec.NAMES.equals(features);
+  }
+
+  /** Why the model does not fit, e.g. "model fraud v1 takes feature spec v0 [...] but ...". */
+  String featureSpecMismatch(String whoComputes) {
+    return "model "
+        + name
+        + " "
+        + version
+        + " takes feature spec "
+        + featureSpecVersion
+        + " "
+        + features
+        + " but "
+        + whoComputes
+        + " "
+        + FeatureSpec.VERSION
+        + " "
+        + FeatureSpec.NAMES;
+  }
 
   /** Reads {@code <dir>/manifest.json}. */
   public static ModelManifest read(Path dir) {

@@ -53,21 +53,10 @@ public final class ScoreStage {
 
   private ScoreStage(ScoreConfig config, Model model, Clock clock, Clock breakerClock) {
     ModelManifest manifest = model.manifest();
-    if (!FeatureSpec.VERSION.equals(manifest.featureSpecVersion())
-        || !FeatureSpec.NAMES.equals(manifest.features())) {
+    if (!manifest.takesCurrentFeatureSpec()) {
       throw new ConfigException(
-          "userConfig.modelLocation: model "
-              + manifest.name()
-              + " "
-              + manifest.version()
-              + " takes feature spec "
-              + manifest.featureSpecVersion()
-              + " "
-              + manifest.features()
-              + " but enrich computes "
-              + FeatureSpec.VERSION
-              + " "
-              + FeatureSpec.NAMES
+          "userConfig.modelLocation: "
+              + manifest.featureSpecMismatch("enrich computes")
               + "; deploy a model trained on feature spec "
               + FeatureSpec.VERSION);
     }

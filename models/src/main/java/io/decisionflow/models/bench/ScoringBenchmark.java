@@ -2,12 +2,11 @@ package io.decisionflow.models.bench;
 
 import io.decisionflow.models.synthetic.TransactionGenerator;
 import io.decisionflow.schemas.EnrichedTransaction;
-import io.decisionflow.schemas.Feature;
-import io.decisionflow.schemas.Lineage;
 import io.decisionflow.schemas.Score;
 import io.decisionflow.schemas.ScoringRequest;
 import io.decisionflow.schemas.Transaction;
 import io.decisionflow.schemas.state.CardState;
+import io.decisionflow.stages.enrich.EnrichStage;
 import io.decisionflow.stages.enrich.FeatureSpec;
 import io.decisionflow.stages.score.MicroBatchTimer;
 import io.decisionflow.stages.score.MicroBatcher;
@@ -266,20 +265,8 @@ public final class ScoringBenchmark implements Callable<Integer> {
     for (int i = 0; i < count; i++) {
       Transaction txn = generator.next().transaction();
       CardState prior = cards.getOrDefault(txn.getCardId(), CardState.getDefaultInstance());
-      float[] values = FeatureSpec.compute(txn, prior);
       cards.put(txn.getCardId(), FeatureSpec.apply(prior, txn));
-      EnrichedTransaction.Builder enriched =
-          EnrichedTransaction.newBuilder()
-              .setTransaction(txn)
-              .setFeatureSpecVersion(FeatureSpec.VERSION)
-              .setLineage(
-                  Lineage.newBuilder()
-                      .setEnrichedAtMs(txn.getEventTimeMs())
-                      .setRoutedAtMs(txn.getEventTimeMs()));
-      for (int f = 0; f < values.length; f++) {
-        enriched.addFeatures(
-            Feature.newBuilder().setName(FeatureSpec.NAMES.get(f)).setValue(values[f]));
-      }
+      EnrichedTransaction enriched = EnrichStage.enriched(txn, prior, txn.getEventTimeMs());
       out.add(
           ScoringRequest.newBuilder()
               .setEnriched(enriched)
