@@ -3,6 +3,7 @@ package io.decisionflow.deploy;
 import io.decisionflow.functions.UserConfigs;
 import io.decisionflow.schemas.BusinessNamespace;
 import io.decisionflow.stages.ConfigException;
+import io.decisionflow.stages.score.ModelDigest;
 import io.decisionflow.stages.score.ModelManifest;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -72,8 +73,8 @@ public final class Pipeline {
     Path dir = Path.of(modelLocation);
     if (Files.isRegularFile(dir.resolve(ModelManifest.FILE_NAME))) {
       Map<String, Object> training = ModelManifest.read(dir).training();
-      if (training != null && training.get("saved_model_sha256") != null) {
-        settings.put("_modelSha256", String.valueOf(training.get("saved_model_sha256")));
+      if (training != null && training.get(ModelDigest.MANIFEST_KEY) != null) {
+        settings.put("_modelSha256", String.valueOf(training.get(ModelDigest.MANIFEST_KEY)));
       }
     }
     Map<String, Map<String, Object>> overrides = new LinkedHashMap<>();

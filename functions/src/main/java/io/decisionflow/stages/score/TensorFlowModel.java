@@ -13,9 +13,13 @@ public final class TensorFlowModel implements Model {
     this.scorer = scorer;
   }
 
-  /** Loads the model in {@code dir} and checks that its manifest matches the SavedModel. */
+  /**
+   * Loads the model in {@code dir} after checking its files against the digest in its manifest, and
+   * checks that the manifest matches the SavedModel's input.
+   */
   public static TensorFlowModel load(Path dir) {
     ModelManifest manifest = ModelManifest.read(dir);
+    ModelDigest.verify(dir, manifest);
     SavedModelScorer scorer = SavedModelScorer.load(dir);
     if (manifest.features() == null || scorer.featureCount() != manifest.features().size()) {
       int declared = manifest.features() == null ? 0 : manifest.features().size();

@@ -3,15 +3,11 @@ package io.decisionflow.models.train;
 import io.decisionflow.models.synthetic.LabelledFeatures;
 import io.decisionflow.models.synthetic.TransactionGenerator;
 import io.decisionflow.stages.enrich.FeatureSpec;
+import io.decisionflow.stages.score.ModelDigest;
 import io.decisionflow.stages.score.ModelManifest;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.DigestInputStream;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -102,7 +98,7 @@ public final class TrainModel implements Callable<Integer> {
       training.put("test_rows", test.rows());
       training.put("epochs", epochs);
       training.put("algorithm", "logistic regression (standardized inputs), TensorFlow Java");
-      training.put("saved_model_sha256", sha256(output));
+      training.put(ModelDigest.MANIFEST_KEY, ModelDigest.of(output));
       new ModelManifest(
               "fraud",
               version,
@@ -164,30 +160,6 @@ public final class TrainModel implements Callable<Integer> {
     double precision = tp + fp == 0 ? 0 : (double) tp / (tp + fp);
     double recall = tp + fn == 0 ? 0 : (double) tp / (tp + fn);
     return new double[] {precision, recall};
-  }
-
-  /** SHA-256 over the model's files (relative path and content, in path order). */
-  static String sha256(Path dir) throws IOException {
-    try {
-      MessageDigest digest = MessageDigest.getInstance("SHA-256");
-      List<Path> files;
-      try (Stream<Path> walk = Files.walk(dir)) {
-        files = walk.filter(Files::isRegularFile).sorted().toList();
-      }
-      for (Path file : files) {
-        if (file.getFileName().toString().equals(ModelManifest.FILE_NAME)) {
-          continue;
-        }
-        digest.update(
-            dir.relativize(file).toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
-        try (InputStream in = new DigestInputStream(Files.newInputStream(file), digest)) {
-          in.transferTo(OutputStream.nullOutputStream());
-        }
-      }
-      return java.util.HexFormat.of().formatHex(digest.digest());
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
   }
 
   private static void deleteRecursively(Path dir) throws IOException {
