@@ -1,5 +1,6 @@
 package io.decisionflow.schemas;
 
+import io.decisionflow.schemas.control.ModelDeployment;
 import java.util.List;
 
 /**
@@ -34,6 +35,10 @@ public final class Topics {
   public static final TopicSpec<DeadLetter> DEAD_LETTERS =
       new TopicSpec<>("dead-letters", DeadLetter.class);
 
+  /** Control topic: the current model of each slot ({@code ModelDeployment}, keyed by slot). */
+  public static final TopicSpec<ModelDeployment> MODELS =
+      new TopicSpec<>("models", ModelDeployment.class);
+
   private static final String SCORING_PREFIX = "scoring-";
 
   private Topics() {}
@@ -56,6 +61,7 @@ public final class Topics {
         DECISIONS,
         FRAUD_ALERTS,
         TRANSACTIONS_OK,
-        DEAD_LETTERS);
+        DEAD_LETTERS,
+        MODELS);
   }
 }

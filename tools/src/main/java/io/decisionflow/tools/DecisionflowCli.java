@@ -14,6 +14,7 @@ import picocli.CommandLine.Command;
       DeployCommand.class,
       UndeployCommand.class,
       DemoCommand.class,
+      ModelsCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class DecisionflowCli {

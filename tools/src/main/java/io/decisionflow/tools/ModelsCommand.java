@@ -1,0 +1,96 @@
+package io.decisionflow.tools;
+
+import io.decisionflow.deploy.ModelRegistry;
+import io.decisionflow.deploy.ModelStore;
+import io.decisionflow.deploy.Pipeline;
+import io.decisionflow.schemas.BusinessNamespace;
+import io.decisionflow.schemas.control.ModelDeployment;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.apache.pulsar.client.admin.PulsarAdmin;
+import org.apache.pulsar.client.api.PulsarClient;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** The model registry of a business unit: publish a model for a slot, list what slots run. */
+@Command(
+    name = "models",
+    mixinStandardHelpOptions = true,
+    description = "Publish models to a business unit's slots and list what each slot runs.",
+    subcommands = {ModelsCommand.Publish.class, ModelsCommand.List.class})
+final class ModelsCommand {
+
+  @Command(
+      name = "publish",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Copy a model directory into the model store (checked against its manifest's sha256)",
+        "and announce it as the current model of a slot on the unit's `models` topic."
+      })
+  static final class Publish implements Callable<Integer> {
+    @Mixin ClusterOptions cluster;
+
+    @Option(names = "--slot", required = true, description = "Model slot, e.g. champion.")
+    String slot;
+
+    @Option(names = "--model", required = true, description = "Model directory to publish.")
+    Path model;
+
+    @Option(
+        names = "--store",
+        required = true,
+        description = "Model store root, an absolute path every worker can read.")
+    Path store;
+
+    @Override
+    public Integer call() throws Exception {
+      try (PulsarAdmin admin = cluster.admin();
+          PulsarClient client = cluster.client()) {
+        Pipeline pipeline = cluster.pipeline(admin, System.out::println);
+        BusinessNamespace ns = cluster.businessUnit(pipeline).pipelineNamespace();
+        new ModelRegistry(client, System.out::println)
+            .publish(
+                ns,
+                slot,
+                model.toAbsolutePath().normalize(),
+                new ModelStore(store.toAbsolutePath().normalize()),
+                System.getProperty("user.name", "unknown"));
+      }
+      return 0;
+    }
+  }
+
+  @Command(name = "list", mixinStandardHelpOptions = true, description = "What each slot runs.")
+  static final class List implements Callable<Integer> {
+    @Mixin ClusterOptions cluster;
+
+    @Override
+    public Integer call() throws Exception {
+      try (PulsarAdmin admin = cluster.admin();
+          PulsarClient client = cluster.client()) {
+        Pipeline pipeline = cluster.pipeline(admin, System.out::println);
+        BusinessNamespace ns = cluster.businessUnit(pipeline).pipelineNamespace();
+        Map<String, ModelDeployment> current = new ModelRegistry(client, line -> {}).current(ns);
+        if (current.isEmpty()) {
+          System.out.println(ns + ": no model published yet");
+        }
+        current.forEach(
+            (slot, d) ->
+                System.out.printf(
+                    "%-12s %s %s  %s  sha256 %s  feature spec %s  announced %s by %s%n",
+                    slot,
+                    d.getModelName(),
+                    d.getModelVersion(),
+                    d.getUri(),
+                    d.getSha256().substring(0, Math.min(12, d.getSha256().length())),
+                    d.getFeatureSpecVersion(),
+                    Instant.ofEpochMilli(d.getAnnouncedAtMs()),
+                    d.getAnnouncedBy()));
+      }
+      return 0;
+    }
+  }
+}
