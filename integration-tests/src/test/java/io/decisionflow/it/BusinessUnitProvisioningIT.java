@@ -62,6 +62,9 @@ class BusinessUnitProvisioningIT {
     assertThat(admin.schemas().getSchemaInfo(Topics.scoring("champion").in(ns)).getType())
         .isEqualTo(org.apache.pulsar.common.schema.SchemaType.PROTOBUF_NATIVE);
 
+    assertThat(admin.topicPolicies().getCompactionThreshold(Topics.MODELS.in(ns)))
+        .isEqualTo(1024L * 1024);
+
     List<String> secondRun =
         new Provisioner(admin, System.out::println).provision(unit, List.of("champion"));
 

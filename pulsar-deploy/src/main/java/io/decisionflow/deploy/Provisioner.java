@@ -25,6 +25,8 @@ import org.apache.pulsar.common.schema.SchemaInfo;
  */
 public final class Provisioner {
 
+  static final long COMPACTION_THRESHOLD_BYTES = 1024 * 1024;
+
   private final PulsarAdmin admin;
   private final Consumer<String> log;
 
@@ -50,6 +52,7 @@ public final class Provisioner {
     for (TopicSpec<?> topic : topics) {
       schema(topic.in(pipeline), topic.schema().getSchemaInfo(), changes);
     }
+    compacted(Topics.MODELS.in(pipeline), changes);
     changes.forEach(change -> log.accept(unit.name + ": " + change));
     if (changes.isEmpty()) {
       log.accept(unit.name + ": up to date, nothing changed");
@@ -138,6 +141,20 @@ public final class Provisioner {
         admin.namespaces().setSchemaCompatibilityStrategy(name, wanted);
         changes.add("set schema compatibility of " + name + " to " + wanted);
       }
+    }
+  }
+
+  /** Control topics keep the newest record per key: compaction runs once 1 MB has built up. */
+  private void compacted(String topic, List<String> changes) throws PulsarAdminException {
+    String namespace = topic.substring("persistent://".length(), topic.lastIndexOf('/'));
+    if (!admin.topics().getList(namespace).contains(topic)) {
+      admin.topics().createNonPartitionedTopic(topic);
+      changes.add("created topic " + topic);
+    }
+    Long current = admin.topicPolicies().getCompactionThreshold(topic);
+    if (current == null || current != COMPACTION_THRESHOLD_BYTES) {
+      admin.topicPolicies().setCompactionThreshold(topic, COMPACTION_THRESHOLD_BYTES);
+      changes.add("set compaction of " + topic + " at " + COMPACTION_THRESHOLD_BYTES + " bytes");
     }
   }
 
