@@ -7,11 +7,8 @@ import io.decisionflow.stages.enrich.FeatureSpec;
 import io.decisionflow.stages.score.GuardedModel.Result;
 import io.decisionflow.stages.score.GuardedModel.Settings;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker.State;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -20,9 +17,9 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The breaker runs on a {@link TestClock} that only the tests move: a "slow" model moves it forward
- * while it scores, which is the duration resilience4j measures, and the open state ends when the
- * tests move it past {@link Settings#openFor}. Nothing sleeps.
+ * The breaker runs on a {@link MutableClock} that only the tests move: a "slow" model moves it
+ * forward while it scores, which is the duration resilience4j measures, and the open state ends
+ * when the tests move it past {@link Settings#openFor}. Nothing sleeps.
  */
 class GuardedModelTest {
 
@@ -31,13 +28,13 @@ class GuardedModelTest {
 
   private static final Settings DEFAULTS = Settings.defaults();
 
-  private TestClock clock;
+  private MutableClock clock;
   private TestModel model;
   private final List<String> transitions = new ArrayList<>();
 
   @BeforeEach
   void setUp() {
-    clock = new TestClock(Instant.parse("2026-01-01T00:00:00Z"));
+    clock = new MutableClock(Instant.parse("2026-01-01T00:00:00Z"));
     model = new TestModel(clock);
   }
 
@@ -367,40 +364,12 @@ class GuardedModelTest {
         .hasMessageStartingWith("GuardedModel.Settings." + field + " ");
   }
 
-  /** A clock that only moves when told to. */
-  static final class TestClock extends Clock {
-    private Instant now;
-
-    TestClock(Instant start) {
-      this.now = start;
-    }
-
-    void advance(Duration duration) {
-      now = now.plus(duration);
-    }
-
-    @Override
-    public Instant instant() {
-      return now;
-    }
-
-    @Override
-    public ZoneId getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(ZoneId zone) {
-      throw new UnsupportedOperationException();
-    }
-  }
-
   /**
    * A model of feature spec v1 that is healthy ({@link #MODEL_SCORE} for every row), failing
    * (throws), slow (moves the clock while it scores) or returns a given output; counts its calls.
    */
   static final class TestModel implements Model {
-    private final TestClock clock;
+    private final MutableClock clock;
     private final ModelManifest manifest =
         FakeModel.manifest(FeatureSpec.VERSION, FeatureSpec.NAMES);
     private Duration takes = Duration.ZERO;
@@ -408,7 +377,7 @@ class GuardedModelTest {
     private Function<Integer, float[]> output;
     int calls;
 
-    TestModel(TestClock clock) {
+    TestModel(MutableClock clock) {
       this.clock = clock;
       healthy();
     }
