@@ -22,7 +22,7 @@ public final class ScoreConfig implements StageConfigs.Validated {
   public int maxBatchSize = 64;
 
   /** Longest a record waits for its batch to fill, in milliseconds; 0 scores at once. */
-  public int maxBatchWaitMs = 2;
+  public int maxBatchWaitMs = 1;
 
   /** A model call slower than this counts as slow for the circuit breaker, in milliseconds. */
   public int latencyBudgetMs = 50;

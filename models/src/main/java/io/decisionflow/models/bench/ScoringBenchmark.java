@@ -126,7 +126,7 @@ public final class ScoringBenchmark implements Callable<Integer> {
 
   @Option(
       names = "--max-wait-ms",
-      defaultValue = "2",
+      defaultValue = "1",
       description = "maxBatchWaitMs of the batched open-loop run (${DEFAULT-VALUE}).")
   int maxWaitMs;
 
