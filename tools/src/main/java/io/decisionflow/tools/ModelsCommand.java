@@ -20,7 +20,7 @@ import picocli.CommandLine.Option;
     name = "models",
     mixinStandardHelpOptions = true,
     description = "Publish models to a business unit's slots and list what each slot runs.",
-    subcommands = {ModelsCommand.Publish.class, ModelsCommand.List.class})
+    subcommands = {ModelsCommand.Publish.class, ModelsCommand.ListSlots.class})
 final class ModelsCommand {
 
   @Command(
@@ -64,7 +64,7 @@ final class ModelsCommand {
   }
 
   @Command(name = "list", mixinStandardHelpOptions = true, description = "What each slot runs.")
-  static final class List implements Callable<Integer> {
+  static final class ListSlots implements Callable<Integer> {
     @Mixin ClusterOptions cluster;
 
     @Override
