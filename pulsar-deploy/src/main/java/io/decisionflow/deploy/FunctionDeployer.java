@@ -287,7 +287,21 @@ public final class FunctionDeployer {
     return JSON.convertValue(JSON.valueToTree(config), FunctionConfig.class);
   }
 
+  /** Checksums by file, path and version: several functions run the same 165 MB jar. */
+  private static final Map<String, String> CHECKSUMS =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
   static String sha256(Path file) {
+    try {
+      String version =
+          file.toAbsolutePath() + "|" + Files.size(file) + "|" + Files.getLastModifiedTime(file);
+      return CHECKSUMS.computeIfAbsent(version, v -> digest(file));
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot checksum " + file + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static String digest(Path file) {
     try {
       MessageDigest digest = MessageDigest.getInstance("SHA-256");
       try (InputStream in = new DigestInputStream(Files.newInputStream(file), digest)) {

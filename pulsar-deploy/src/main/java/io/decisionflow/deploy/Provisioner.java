@@ -52,7 +52,7 @@ public final class Provisioner {
     for (TopicSpec<?> topic : topics) {
       schema(topic.in(pipeline), topic.schema().getSchemaInfo(), changes);
     }
-    compacted(Topics.MODELS.in(pipeline), changes);
+    compacted(pipeline, Topics.MODELS, changes);
     changes.forEach(change -> log.accept(unit.name + ": " + change));
     if (changes.isEmpty()) {
       log.accept(unit.name + ": up to date, nothing changed");
@@ -145,9 +145,10 @@ public final class Provisioner {
   }
 
   /** Control topics keep the newest record per key: compaction runs once 1 MB has built up. */
-  private void compacted(String topic, List<String> changes) throws PulsarAdminException {
-    String namespace = topic.substring("persistent://".length(), topic.lastIndexOf('/'));
-    if (!admin.topics().getList(namespace).contains(topic)) {
+  private void compacted(BusinessNamespace ns, TopicSpec<?> spec, List<String> changes)
+      throws PulsarAdminException {
+    String topic = spec.in(ns);
+    if (!admin.topics().getList(ns.toString()).contains(topic)) {
       admin.topics().createNonPartitionedTopic(topic);
       changes.add("created topic " + topic);
     }

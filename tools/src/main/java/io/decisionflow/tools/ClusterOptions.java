@@ -55,4 +55,9 @@ final class ClusterOptions {
   BusinessUnit businessUnit(Pipeline pipeline) {
     return BusinessUnit.load(pipeline.businessUnitsDir(), unit);
   }
+
+  /** The business unit's file, read without a cluster connection. */
+  BusinessUnit businessUnit() {
+    return businessUnit(new Pipeline(null, project(), line -> {}));
+  }
 }

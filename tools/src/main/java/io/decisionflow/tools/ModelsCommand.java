@@ -2,14 +2,12 @@ package io.decisionflow.tools;
 
 import io.decisionflow.deploy.ModelRegistry;
 import io.decisionflow.deploy.ModelStore;
-import io.decisionflow.deploy.Pipeline;
 import io.decisionflow.schemas.BusinessNamespace;
 import io.decisionflow.schemas.control.ModelDeployment;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import org.apache.pulsar.client.admin.PulsarAdmin;
 import org.apache.pulsar.client.api.PulsarClient;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -47,10 +45,8 @@ final class ModelsCommand {
 
     @Override
     public Integer call() throws Exception {
-      try (PulsarAdmin admin = cluster.admin();
-          PulsarClient client = cluster.client()) {
-        Pipeline pipeline = cluster.pipeline(admin, System.out::println);
-        BusinessNamespace ns = cluster.businessUnit(pipeline).pipelineNamespace();
+      BusinessNamespace ns = cluster.businessUnit().pipelineNamespace();
+      try (PulsarClient client = cluster.client()) {
         new ModelRegistry(client, System.out::println)
             .publish(
                 ns,
@@ -69,10 +65,8 @@ final class ModelsCommand {
 
     @Override
     public Integer call() throws Exception {
-      try (PulsarAdmin admin = cluster.admin();
-          PulsarClient client = cluster.client()) {
-        Pipeline pipeline = cluster.pipeline(admin, System.out::println);
-        BusinessNamespace ns = cluster.businessUnit(pipeline).pipelineNamespace();
+      BusinessNamespace ns = cluster.businessUnit().pipelineNamespace();
+      try (PulsarClient client = cluster.client()) {
         Map<String, ModelDeployment> current = new ModelRegistry(client, line -> {}).current(ns);
         if (current.isEmpty()) {
           System.out.println(ns + ": no model published yet");

@@ -423,7 +423,14 @@ public final class ScoringBenchmark implements Callable<Integer> {
 
     Thread thread =
         new Thread(
-            () -> submitAll(batcher, prepared, schedule, recorder, s, start, warmEnd, end),
+            () -> {
+              try {
+                submitOnSchedule(batcher, prepared, schedule, recorder, s, start, warmEnd, end);
+              } catch (RuntimeException | Error e) {
+                s.firstFailure.compareAndSet(null, e);
+                s.failed.increment();
+              }
+            },
             "bench-open-loop-submitter");
     thread.setDaemon(true);
     progress(
@@ -536,23 +543,6 @@ public final class ScoringBenchmark implements Callable<Integer> {
   }
 
   /** Runs on the submitter thread: submits on schedule, never waiting for completions. */
-  private static void submitAll(
-      MicroBatcher<ScoreStage.Prepared, Score> batcher,
-      List<ScoreStage.Prepared> prepared,
-      Schedule schedule,
-      Recorder recorder,
-      Submitter s,
-      long start,
-      long warmEnd,
-      long end) {
-    try {
-      submitOnSchedule(batcher, prepared, schedule, recorder, s, start, warmEnd, end);
-    } catch (RuntimeException | Error e) {
-      s.firstFailure.compareAndSet(null, e);
-      s.failed.increment();
-    }
-  }
-
   private static void submitOnSchedule(
       MicroBatcher<ScoreStage.Prepared, Score> batcher,
       List<ScoreStage.Prepared> prepared,
