@@ -1,52 +1,81 @@
 package io.decisionflow.functions;
 
+import io.decisionflow.schemas.BusinessNamespace;
 import io.decisionflow.schemas.Score;
 import io.decisionflow.schemas.ScoringRequest;
+import io.decisionflow.schemas.Topics;
+import io.decisionflow.schemas.control.ModelDeployment;
+import io.decisionflow.schemas.control.ModelStatus;
+import io.decisionflow.stages.ConfigException;
 import io.decisionflow.stages.InvalidRecordException;
 import io.decisionflow.stages.StageConfigs;
 import io.decisionflow.stages.score.MicroBatchTimer;
 import io.decisionflow.stages.score.MicroBatcher;
 import io.decisionflow.stages.score.Model;
+import io.decisionflow.stages.score.ModelLoader;
+import io.decisionflow.stages.score.ModelRefusedException;
 import io.decisionflow.stages.score.ScoreConfig;
 import io.decisionflow.stages.score.ScoreStage;
 import io.decisionflow.stages.score.TensorFlowModel;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import org.apache.pulsar.client.api.PulsarClientException;
 import org.apache.pulsar.functions.api.Context;
 import org.apache.pulsar.functions.api.Function;
+import org.slf4j.Logger;
 
 /**
- * Score: {@code scoring-<slot>} to {@code scores}, with the slot's TensorFlow SavedModel. The
- * function is asynchronous: records in flight are scored together, up to {@code maxBatchSize} per
- * model call, waiting at most {@code maxBatchWaitMs} for a batch to fill.
+ * Score: {@code scoring-<slot>} to {@code scores}, with the slot's TensorFlow SavedModel.
+ *
+ * <p><b>Which model.</b> The slot's newest {@link ModelDeployment} on the business unit's compacted
+ * {@code models} topic; {@code modelLocation} only until the slot has one. When a new deployment
+ * for the slot arrives, a background thread fetches it, verifies its sha256, checks its manifest,
+ * warms it up and switches to it between two batches, then closes the old model: no restart, every
+ * record scored once by one version. A version that cannot serve is refused and the current one
+ * keeps serving. Each load and refusal is published on {@code model-status}.
+ *
+ * <p><b>Batching.</b> The function is asynchronous: records in flight are scored together, up to
+ * {@code maxBatchSize} per model call, waiting at most {@code maxBatchWaitMs} for a batch to fill.
  */
 public class ScoreFunction implements Function<byte[], CompletableFuture<Score>> {
 
-  private Model model;
+  private ScoreConfig config;
   private ScoreStage stage;
   private MicroBatcher<ScoreStage.Prepared, Score> batcher;
   private MicroBatchTimer timer;
   private DeadLetters deadLetters;
+  private ModelDeployments deployments;
+  private ModelLoader loader;
+  private Context context;
+  private Logger log;
+  private String statusTopic;
+
+  /** What serves now: the announcement it came from (or the configured location's). */
+  private volatile ModelDeployment serving;
 
   @Override
-  public void initialize(Context context) {
-    ScoreConfig config = StageConfigs.load(context.getUserConfigMap(), ScoreConfig.class);
-    long started = System.nanoTime();
-    model = TensorFlowModel.load(config.existingModelPath());
+  public void initialize(Context context) throws PulsarClientException {
+    this.context = context;
+    this.log = context.getLogger();
+    config = StageConfigs.load(context.getUserConfigMap(), ScoreConfig.class);
+    BusinessNamespace ns = new BusinessNamespace(context.getTenant(), context.getNamespace());
+    statusTopic = Topics.MODEL_STATUS.in(ns);
+    loader = new ModelLoader(LocalModels::localCopy, TensorFlowModel::load, config.maxBatchSize);
+    deployments =
+        new ModelDeployments(
+            context.getPulsarClient(), Topics.MODELS.in(ns), config.modelSlot, log);
     try {
+      long started = System.nanoTime();
+      Model model = initialModel(deployments.current());
       stage = new ScoreStage(config, model);
+      publishStatus(ModelStatus.Event.LOADED, serving, "", started);
     } catch (RuntimeException e) {
-      model.close();
+      deployments.close();
       throw e;
     }
-    stage
-        .guarded()
-        .onStateTransition(
-            transition ->
-                context
-                    .getLogger()
-                    .warn("score {}: circuit breaker {}", config.modelSlot, transition));
+    stage.onBreakerTransition(
+        transition -> log.warn("score {}: circuit breaker of {}", config.modelSlot, transition));
     batcher =
         new MicroBatcher<>(
             config.maxBatchSize,
@@ -55,17 +84,141 @@ public class ScoreFunction implements Function<byte[], CompletableFuture<Score>>
             Clock.systemUTC());
     timer = MicroBatchTimer.start(batcher, "score-" + config.modelSlot + "-batches");
     deadLetters = new DeadLetters(context, "score");
-    context
-        .getLogger()
-        .info(
-            "score {}: loaded model {} {} from {} in {} ms; batches of up to {}, waiting {} ms",
+    deployments.follow(this::switchTo);
+    log.info(
+        "score {}: serving {}; batches of up to {}, waiting {} ms; following {}",
+        config.modelSlot,
+        ModelLoader.describe(serving),
+        config.maxBatchSize,
+        config.maxBatchWaitMs,
+        Topics.MODELS.in(ns));
+  }
+
+  /**
+   * The slot's announced model, else the configured one.
+   *
+   * @throws ConfigException if there is neither, or the only candidate is refused
+   */
+  private Model initialModel(ModelDeployment announced) {
+    if (announced != null) {
+      long started = System.nanoTime();
+      try {
+        Model model = loader.load(announced);
+        serving = announced;
+        return model;
+      } catch (ModelRefusedException e) {
+        if (config.modelLocation == null) {
+          throw new ConfigException(
+              "slot "
+                  + config.modelSlot
+                  + " cannot start: refused its announced "
+                  + e.getMessage()
+                  + "; publish a good version or set userConfig.modelLocation",
+              e);
+        }
+        log.error(
+            "score {}: refused the announced {}; serving userConfig.modelLocation {} instead",
             config.modelSlot,
-            model.manifest().name(),
-            model.manifest().version(),
-            config.modelPath(),
-            (System.nanoTime() - started) / 1_000_000,
-            config.maxBatchSize,
-            config.maxBatchWaitMs);
+            e.getMessage(),
+            config.modelLocation);
+        publishStatus(ModelStatus.Event.REFUSED, announced, e.getMessage(), started);
+      }
+    }
+    if (config.modelLocation == null) {
+      throw new ConfigException(
+          "slot "
+              + config.modelSlot
+              + " has no model: nothing announced on "
+              + Topics.MODELS.name()
+              + " and no userConfig.modelLocation; publish one with `decisionflow models publish"
+              + " --slot "
+              + config.modelSlot
+              + "` or set modelLocation");
+    }
+    ModelDeployment configured = LocalModels.describe(config.modelSlot, config.existingModelPath());
+    Model model = loader.load(configured);
+    serving = configured;
+    return model;
+  }
+
+  /** Loads an announced version off the scoring path and switches to it, or refuses it. */
+  private void switchTo(ModelDeployment next) {
+    ModelDeployment current = serving;
+    if (next.getSha256().equals(current.getSha256())
+        && next.getModelVersion().equals(current.getModelVersion())) {
+      log.info("score {}: already serving {}", config.modelSlot, ModelLoader.describe(next));
+      return;
+    }
+    long started = System.nanoTime();
+    Model loaded;
+    try {
+      loaded = loader.load(next);
+    } catch (ModelRefusedException e) {
+      log.error(
+          "score {}: refused {}; still serving {}",
+          config.modelSlot,
+          e.getMessage(),
+          current.getModelVersion());
+      publishStatus(ModelStatus.Event.REFUSED, next, e.getMessage(), started);
+      return;
+    }
+    Model old = stage.swap(loaded);
+    serving = next;
+    old.close();
+    long ms = (System.nanoTime() - started) / 1_000_000;
+    log.info(
+        "score {}: switched from {} to {} in {} ms (fetch, verify, load, warm up)",
+        config.modelSlot,
+        current.getModelVersion(),
+        next.getModelVersion(),
+        ms);
+    publishStatus(ModelStatus.Event.LOADED, next, "", started);
+  }
+
+  private void publishStatus(
+      ModelStatus.Event event, ModelDeployment requested, String reason, long startedNanos) {
+    ModelDeployment now = serving;
+    ModelStatus.Builder status =
+        ModelStatus.newBuilder()
+            .setModelSlot(config.modelSlot)
+            .setFunction(
+                context.getTenant()
+                    + "/"
+                    + context.getNamespace()
+                    + "/"
+                    + context.getFunctionName())
+            .setInstanceId(context.getInstanceId())
+            .setEvent(event)
+            .setRequestedVersion(requested.getModelVersion())
+            .setRequestedUri(requested.getUri())
+            .setReason(reason)
+            .setLoadMs((System.nanoTime() - startedNanos) / 1_000_000)
+            .setTimeMs(System.currentTimeMillis());
+    if (now != null) {
+      status
+          .setServingName(now.getModelName())
+          .setServingVersion(now.getModelVersion())
+          .setServingSha256(now.getSha256())
+          .setServingUri(now.getUri());
+    }
+    try {
+      context
+          .newOutputMessage(statusTopic, Topics.MODEL_STATUS.schema())
+          .key(config.modelSlot + "/" + context.getInstanceId())
+          .value(status.build())
+          .sendAsync()
+          .exceptionally(
+              e -> {
+                log.warn(
+                    "score {}: cannot publish to {}: {}",
+                    config.modelSlot,
+                    statusTopic,
+                    e.toString());
+                return null;
+              });
+    } catch (PulsarClientException e) {
+      log.warn("score {}: cannot publish to {}: {}", config.modelSlot, statusTopic, e.toString());
+    }
   }
 
   @Override
@@ -79,17 +232,22 @@ public class ScoreFunction implements Function<byte[], CompletableFuture<Score>>
     return batcher.submit(prepared);
   }
 
-  /** Stops batching (scoring what is pending), then releases the model. */
+  /**
+   * Stops following deployments, stops batching (scoring what is pending), then releases the model.
+   */
   @Override
   public void close() {
+    if (deployments != null) {
+      deployments.close();
+    }
     if (timer != null) {
       timer.close();
     }
     if (batcher != null) {
       batcher.close();
     }
-    if (model != null) {
-      model.close();
+    if (stage != null) {
+      stage.model().close();
     }
   }
 }

@@ -65,6 +65,14 @@ final class FaultyModels {
    * @throws UncheckedIOException if the model cannot be written
    */
   static Path nanAboveAmount(Path dir, double amount) {
+    return write(dir, amount, VERSION, SavedModelScorer.SIGNATURE);
+  }
+
+  /**
+   * Writes the model of {@link #nanAboveAmount} under another version and signature name (a model
+   * whose signature is not {@code serving_default} cannot serve).
+   */
+  static Path write(Path dir, double amount, String version, String signature) {
     if (!(amount >= 0) || Double.isInfinite(amount)) {
       throw new IllegalArgumentException("amount must be finite and >= 0, was " + amount);
     }
@@ -104,7 +112,7 @@ final class FaultyModels {
               .withTags(SavedModelScorer.TAG)
               .withSession(session)
               .withSignature(
-                  Signature.builder(SavedModelScorer.SIGNATURE)
+                  Signature.builder(signature)
                       .methodName("tensorflow/serving/predict")
                       .input(SavedModelScorer.INPUT, input)
                       .output(SavedModelScorer.OUTPUT, score)
@@ -114,7 +122,7 @@ final class FaultyModels {
       }
       new ModelManifest(
               NAME,
-              VERSION,
+              version,
               FeatureSpec.VERSION,
               FeatureSpec.NAMES,
               0.5,

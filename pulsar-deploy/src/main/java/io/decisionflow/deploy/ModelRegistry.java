@@ -47,10 +47,7 @@ public final class ModelRegistry {
             .setAnnouncedAtMs(System.currentTimeMillis())
             .setAnnouncedBy(announcedBy)
             .build();
-    try (Producer<ModelDeployment> producer =
-        client.newProducer(Topics.MODELS.schema()).topic(Topics.MODELS.in(ns)).create()) {
-      producer.newMessage().key(slot).value(deployment).send();
-    }
+    announce(ns, deployment);
     log.accept(
         (stored.copied() ? "stored " : "already stored ")
             + deployment.getModelName()
@@ -64,6 +61,22 @@ public final class ModelRegistry {
             + ns
             + " now runs it");
     return deployment;
+  }
+
+  /**
+   * Announces {@code deployment} as the current model of its slot, as is: the score functions of
+   * the slot fetch, verify and switch to it, or refuse it and say why on {@code model-status}.
+   * {@link #publish} stores the model first; this is for models already stored (e.g. rolling back
+   * to an earlier version).
+   */
+  public void announce(BusinessNamespace ns, ModelDeployment deployment)
+      throws PulsarClientException {
+    String slot = deployment.getModelSlot();
+    Topics.scoring(slot); // checks the slot's name
+    try (Producer<ModelDeployment> producer =
+        client.newProducer(Topics.MODELS.schema()).topic(Topics.MODELS.in(ns)).create()) {
+      producer.newMessage().key(slot).value(deployment).send();
+    }
   }
 
   /** The current deployment of every slot that has one, by slot. */

@@ -53,6 +53,7 @@ public final class Provisioner {
       schema(topic.in(pipeline), topic.schema().getSchemaInfo(), changes);
     }
     compacted(pipeline, Topics.MODELS, changes);
+    compacted(pipeline, Topics.MODEL_STATUS, changes);
     changes.forEach(change -> log.accept(unit.name + ": " + change));
     if (changes.isEmpty()) {
       log.accept(unit.name + ": up to date, nothing changed");

@@ -1,6 +1,7 @@
 package io.decisionflow.schemas;
 
 import io.decisionflow.schemas.control.ModelDeployment;
+import io.decisionflow.schemas.control.ModelStatus;
 import java.util.List;
 
 /**
@@ -39,6 +40,13 @@ public final class Topics {
   public static final TopicSpec<ModelDeployment> MODELS =
       new TopicSpec<>("models", ModelDeployment.class);
 
+  /**
+   * Control topic: what each score function instance serves, and the versions it refused ({@code
+   * ModelStatus}, keyed by {@code <slot>/<instance id>}).
+   */
+  public static final TopicSpec<ModelStatus> MODEL_STATUS =
+      new TopicSpec<>("model-status", ModelStatus.class);
+
   private static final String SCORING_PREFIX = "scoring-";
 
   private Topics() {}
@@ -62,6 +70,7 @@ public final class Topics {
         FRAUD_ALERTS,
         TRANSACTIONS_OK,
         DEAD_LETTERS,
-        MODELS);
+        MODELS,
+        MODEL_STATUS);
   }
 }

@@ -13,8 +13,9 @@ public final class ScoreConfig implements StageConfigs.Validated {
   public String modelSlot;
 
   /**
-   * Directory of the model (SavedModel plus {@code manifest.json}): an absolute path or a {@code
-   * file:} URI, readable on every worker that runs the function.
+   * Optional. Directory of the model to serve until the slot has a model announced on the {@code
+   * models} topic (SavedModel plus {@code manifest.json}): an absolute path or a {@code file:} URI,
+   * readable on every worker that runs the function. An announced model always wins.
    */
   public String modelLocation;
 
@@ -79,16 +80,18 @@ public final class ScoreConfig implements StageConfigs.Validated {
     } catch (IllegalArgumentException e) {
       throw new ConfigException("userConfig.modelSlot: " + e.getMessage(), e);
     }
-    ConfigException.require(
-        modelLocation != null && !modelLocation.isBlank(),
-        "modelLocation",
-        modelLocation,
-        "is required: set it to the model directory (absolute path or file: URI)");
-    ConfigException.require(
-        modelPath().isAbsolute(),
-        "modelLocation",
-        modelLocation,
-        "must be an absolute path or file: URI");
+    if (modelLocation != null) {
+      ConfigException.require(
+          !modelLocation.isBlank(),
+          "modelLocation",
+          modelLocation,
+          "must be a model directory (absolute path or file: URI) when given");
+      ConfigException.require(
+          modelPath().isAbsolute(),
+          "modelLocation",
+          modelLocation,
+          "must be an absolute path or file: URI");
+    }
   }
 
   /**

@@ -10,6 +10,10 @@ import io.decisionflow.stages.enrich.FeatureSpec;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
 
 /**
  * Scores routed transactions with the model of one slot, many records per model call. The model is
@@ -24,11 +28,23 @@ public final class ScoreStage {
   /** A request checked against the model, with its input row. */
   public record Prepared(ScoringRequest request, float[] row) {}
 
+  /** A model and the breaker around it; one per model version served. */
+  private record Serving(Model model, GuardedModel guarded) {}
+
   private final ScoreConfig config;
-  private final Model model;
-  private final GuardedModel guarded;
   private final Clock clock;
+  private final Clock breakerClock;
   private final List<String> features;
+  private final List<Consumer<String>> breakerListeners = new CopyOnWriteArrayList<>();
+
+  /**
+   * Held while a batch is scored and while the model is switched, so a batch is scored by exactly
+   * one version and a replaced model is no longer in use once {@link #swap} returns. Batches are
+   * scored one at a time ({@link MicroBatcher}), so the lock is uncontended except at a switch.
+   */
+  private final ReentrantLock servingLock = new ReentrantLock();
+
+  private volatile Serving serving;
 
   /**
    * The stage on the wall clock, timing model calls with the monotonic clock.
@@ -61,18 +77,63 @@ public final class ScoreStage {
               + FeatureSpec.VERSION);
     }
     this.config = config;
-    this.model = model;
-    this.guarded =
+    this.clock = clock;
+    this.breakerClock = breakerClock;
+    this.features = List.copyOf(FeatureSpec.NAMES);
+    this.serving = new Serving(model, guard(model));
+  }
+
+  private GuardedModel guard(Model model) {
+    GuardedModel guarded =
         breakerClock == null
             ? new GuardedModel(model, config.breakerSettings())
             : new GuardedModel(model, config.breakerSettings(), breakerClock);
-    this.clock = clock;
-    this.features = manifest.features();
+    String version = model.manifest().version();
+    guarded.onStateTransition(
+        transition -> breakerListeners.forEach(l -> l.accept(version + ": " + transition)));
+    return guarded;
   }
 
-  /** The model behind its circuit breaker (state, counters, transition listener). */
+  /** The model currently serving behind its circuit breaker (state, counters). */
   public GuardedModel guarded() {
-    return guarded;
+    return serving.guarded();
+  }
+
+  /** The model currently serving. */
+  public Model model() {
+    return serving.model();
+  }
+
+  /**
+   * Calls {@code listener} with {@code "<version>: FROM -> TO"} on every transition of the breaker
+   * of whichever model serves, now or after a {@link #swap}. Meant for logs and metrics; it should
+   * not block.
+   */
+  public void onBreakerTransition(Consumer<String> listener) {
+    breakerListeners.add(Objects.requireNonNull(listener, "listener"));
+  }
+
+  /**
+   * Makes {@code next} the model that scores every batch from now on, behind a fresh circuit
+   * breaker. Waits for a batch being scored to finish; no batch is scored by two models.
+   *
+   * @return the model it replaced, no longer used by this stage: the caller closes it
+   * @throws ModelRefusedException if {@code next} does not take the enrich stage's feature spec
+   */
+  public Model swap(Model next) {
+    ModelManifest manifest = next.manifest();
+    if (!manifest.takesCurrentFeatureSpec()) {
+      throw new ModelRefusedException(manifest.featureSpecMismatch("enrich computes"));
+    }
+    Serving replacement = new Serving(next, guard(next));
+    servingLock.lock();
+    try {
+      Serving old = serving;
+      serving = replacement;
+      return old.model();
+    } finally {
+      servingLock.unlock();
+    }
   }
 
   /** Scores one request. */
@@ -91,7 +152,16 @@ public final class ScoreStage {
     for (int i = 0; i < batch.size(); i++) {
       System.arraycopy(batch.get(i).row(), 0, rows, i * width, width);
     }
-    GuardedModel.Result result = guarded.score(rows, batch.size());
+    GuardedModel.Result result;
+    String version;
+    servingLock.lock();
+    try {
+      Serving current = serving;
+      result = current.guarded().score(rows, batch.size());
+      version = current.model().manifest().version();
+    } finally {
+      servingLock.unlock();
+    }
     long scoredAt = clock.millis();
     List<Score> scores = new ArrayList<>(batch.size());
     for (int i = 0; i < batch.size(); i++) {
@@ -107,7 +177,7 @@ public final class ScoreStage {
           Score.newBuilder()
               .setRequest(stamped)
               .setModelSlot(config.modelSlot)
-              .setModelVersion(result.fallback() ? FALLBACK_VERSION : model.manifest().version())
+              .setModelVersion(result.fallback() ? FALLBACK_VERSION : version)
               .setScore(result.scores()[i])
               .setFallback(result.fallback())
               .build());
@@ -132,11 +202,11 @@ public final class ScoreStage {
     }
     EnrichedTransaction enriched = request.getEnriched();
     String spec = enriched.getFeatureSpecVersion();
-    if (!spec.equals(model.manifest().featureSpecVersion())) {
+    if (!spec.equals(FeatureSpec.VERSION)) {
       throw new InvalidRecordException(
           "enriched.feature_spec_version",
           spec,
-          "must be " + model.manifest().featureSpecVersion() + " for this model");
+          "must be " + FeatureSpec.VERSION + " for this model");
     }
     List<Feature> given = enriched.getFeaturesList();
     if (given.size() != features.size()) {

@@ -10,10 +10,12 @@ import java.util.Map;
  * A {@link Model} without TensorFlow: scores each row with a fixed function of its values (the
  * first feature divided by ten, capped at 1) and remembers the rows it was given.
  */
-final class FakeModel implements Model {
+class FakeModel implements Model {
 
   private final ModelManifest manifest;
   private final List<float[]> rows = new ArrayList<>();
+  private final List<Integer> batchSizes = new ArrayList<>();
+  private volatile boolean closed;
 
   FakeModel(ModelManifest manifest) {
     this.manifest = manifest;
@@ -22,6 +24,19 @@ final class FakeModel implements Model {
   /** Model {@code fraud v7} trained on the current feature spec. */
   static FakeModel ofCurrentSpec() {
     return new FakeModel(manifest(FeatureSpec.VERSION, FeatureSpec.NAMES));
+  }
+
+  /** Model {@code fraud <version>} trained on the current feature spec. */
+  static FakeModel ofVersion(String version) {
+    return new FakeModel(
+        new ModelManifest(
+            "fraud",
+            version,
+            FeatureSpec.VERSION,
+            FeatureSpec.NAMES,
+            0.5,
+            Map.of("auc", 0.9),
+            Map.of("seed", 1)));
   }
 
   /** Manifest of model {@code fraud v7} trained on a feature spec. */
@@ -42,6 +57,10 @@ final class FakeModel implements Model {
 
   @Override
   public float[] score(float[] batch, int count) {
+    if (closed) {
+      throw new IllegalStateException("model " + manifest.version() + " is closed");
+    }
+    batchSizes.add(count);
     int width = batch.length / count;
     float[] scores = new float[count];
     for (int i = 0; i < count; i++) {
@@ -57,8 +76,17 @@ final class FakeModel implements Model {
     return rows;
   }
 
+  /** The batch sizes of the calls so far. */
+  List<Integer> batchSizes() {
+    return batchSizes;
+  }
+
+  boolean closed() {
+    return closed;
+  }
+
   @Override
   public void close() {
-    // nothing to release
+    closed = true;
   }
 }

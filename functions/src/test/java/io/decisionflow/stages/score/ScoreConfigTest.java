@@ -70,10 +70,18 @@ class ScoreConfigTest {
   }
 
   @Test
-  void rejectsMissingModelLocation() {
-    assertThat(rejection(userConfig("champion", null)))
-        .hasMessageStartingWith("userConfig.modelLocation: is required")
-        .hasMessageEndingWith("was <missing>");
+  void acceptsNoModelLocationSinceTheSlotsAnnouncedModelServes() {
+    ScoreConfig config = StageConfigs.load(userConfig("champion", null), ScoreConfig.class);
+
+    assertThat(config.modelLocation).isNull();
+    assertThat(config.modelSlot).isEqualTo("champion");
+  }
+
+  @Test
+  void rejectsABlankModelLocation() {
+    assertThat(rejection(userConfig("champion", " ")))
+        .hasMessageStartingWith("userConfig.modelLocation: must be a model directory")
+        .hasMessageEndingWith("when given, was  ");
   }
 
   @Test

@@ -16,11 +16,20 @@ import io.decisionflow.schemas.ScoringRequest;
 import io.decisionflow.stages.ConfigException;
 import io.decisionflow.stages.InvalidRecordException;
 import io.decisionflow.stages.enrich.FeatureSpec;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.UnaryOperator;
 import java.util.stream.Stream;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -253,5 +262,121 @@ class ScoreStageTest {
     assertThat(score.getFallback()).isTrue();
     assertThat(score.getModelVersion()).isEqualTo(ScoreStage.FALLBACK_VERSION);
     assertThat(score.getScore()).isEqualTo(FallbackRules.score(row));
+  }
+
+  @Test
+  void aSwapScoresLaterBatchesWithTheNewVersionAndHandsBackTheOldModel() {
+    // Given
+    ScoreStage stage = new ScoreStage(config("champion"), FakeModel.ofVersion("v1"), CLOCK);
+    Score before = stage.score(scoringRequest().build());
+    FakeModel v2 = FakeModel.ofVersion("v2");
+
+    // When
+    Model old = stage.swap(v2);
+    Score after = stage.score(scoringRequest().build());
+
+    // Then
+    assertThat(before.getModelVersion()).isEqualTo("v1");
+    assertThat(old.manifest().version()).isEqualTo("v1");
+    assertThat(after.getModelVersion()).isEqualTo("v2");
+    assertThat(v2.batchSizes()).containsExactly(1);
+    assertThat(stage.model()).isSameAs(v2);
+  }
+
+  @Test
+  void aSwappedInModelGetsAFreshClosedBreaker() {
+    // Given: a model that fails every call, until its breaker opens
+    ScoreStage stage = new ScoreStage(config("champion"), failing("v1"), CLOCK);
+    List<String> transitions = new ArrayList<>();
+    stage.onBreakerTransition(transitions::add);
+    for (int i = 0; i < 30 && stage.guarded().state() != CircuitBreaker.State.OPEN; i++) {
+      stage.score(scoringRequest().build());
+    }
+    assertThat(stage.guarded().state()).isEqualTo(CircuitBreaker.State.OPEN);
+
+    // When
+    stage.swap(FakeModel.ofVersion("v2"));
+    Score score = stage.score(scoringRequest().build());
+
+    // Then
+    assertThat(transitions).containsExactly("v1: CLOSED -> OPEN");
+    assertThat(stage.guarded().state()).isEqualTo(CircuitBreaker.State.CLOSED);
+    assertThat(score.getFallback()).isFalse();
+    assertThat(score.getModelVersion()).isEqualTo("v2");
+  }
+
+  @Test
+  void aSwapRefusesAModelOfAnotherFeatureSpecAndTheCurrentOneKeepsServing() {
+    // Given
+    ScoreStage stage = new ScoreStage(config("champion"), FakeModel.ofVersion("v1"), CLOCK);
+    FakeModel otherSpec = new FakeModel(FakeModel.manifest("v2", FeatureSpec.NAMES));
+
+    // When / Then
+    assertThatThrownBy(() -> stage.swap(otherSpec))
+        .isInstanceOf(ModelRefusedException.class)
+        .hasMessageContaining("takes feature spec v2")
+        .hasMessageContaining("but enrich computes v1");
+    assertThat(stage.score(scoringRequest().build()).getModelVersion()).isEqualTo("v1");
+  }
+
+  @Test
+  void aSwapWaitsForTheBatchBeingScoredWhichTheOldVersionFinishes() throws Exception {
+    // Given: v1 is in the middle of scoring a batch
+    CountDownLatch inside = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    FakeModel v1 =
+        new FakeModel(FakeModel.ofVersion("v1").manifest()) {
+          @Override
+          public float[] score(float[] batch, int count) {
+            inside.countDown();
+            await(release);
+            return super.score(batch, count);
+          }
+        };
+    ScoreStage stage = new ScoreStage(config("champion"), v1, CLOCK);
+    ExecutorService threads = Executors.newFixedThreadPool(2);
+    try {
+      Future<Score> batch = threads.submit(() -> stage.score(scoringRequest().build()));
+      assertThat(inside.await(10, TimeUnit.SECONDS)).isTrue();
+
+      // When: v2 is swapped in while the batch runs
+      AtomicReference<Thread> swapper = new AtomicReference<>();
+      Future<Model> swap =
+          threads.submit(
+              () -> {
+                swapper.set(Thread.currentThread());
+                return stage.swap(FakeModel.ofVersion("v2"));
+              });
+      Awaitility.await()
+          .atMost(Duration.ofSeconds(10))
+          .until(() -> swapper.get() != null && swapper.get().getState() == Thread.State.WAITING);
+
+      // Then: the swap waits for the batch, which v1 scores; the next batch is v2's
+      assertThat(swap).isNotDone();
+      release.countDown();
+      assertThat(batch.get(10, TimeUnit.SECONDS).getModelVersion()).isEqualTo("v1");
+      assertThat(swap.get(10, TimeUnit.SECONDS)).isSameAs(v1);
+      assertThat(stage.score(scoringRequest().build()).getModelVersion()).isEqualTo("v2");
+    } finally {
+      release.countDown();
+      threads.shutdownNow();
+    }
+  }
+
+  private static void await(CountDownLatch latch) {
+    try {
+      latch.await(10, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private static Model failing(String version) {
+    return new FakeModel(FakeModel.ofVersion(version).manifest()) {
+      @Override
+      public float[] score(float[] batch, int count) {
+        throw new IllegalStateException("model down");
+      }
+    };
   }
 }
