@@ -19,7 +19,11 @@ import io.decisionflow.stages.score.ScoreStage;
 import io.decisionflow.stages.score.TensorFlowModel;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
 import org.apache.pulsar.client.api.PulsarClientException;
 import org.apache.pulsar.functions.api.Context;
 import org.apache.pulsar.functions.api.Function;
@@ -50,6 +54,10 @@ public class ScoreFunction implements Function<byte[], CompletableFuture<Score>>
   private Context context;
   private Logger log;
   private String statusTopic;
+
+  private JmxGauges gauges;
+  private final AtomicLong switches = new AtomicLong();
+  private final AtomicLong refusals = new AtomicLong();
 
   /** What serves now: the announcement it came from (or the configured location's). */
   private volatile ModelDeployment serving;
@@ -84,6 +92,7 @@ public class ScoreFunction implements Function<byte[], CompletableFuture<Score>>
             Clock.systemUTC());
     timer = MicroBatchTimer.start(batcher, "score-" + config.modelSlot + "-batches");
     deadLetters = new DeadLetters(context, "score");
+    gauges = registerGauges(context);
     deployments.follow(this::switchTo);
     log.info(
         "score {}: serving {}; batches of up to {}, waiting {} ms; following {}",
@@ -92,6 +101,31 @@ public class ScoreFunction implements Function<byte[], CompletableFuture<Score>>
         config.maxBatchSize,
         config.maxBatchWaitMs,
         Topics.MODELS.in(ns));
+  }
+
+  /**
+   * Breaker state, rows by model and by fallback rules, switches and refusals, as {@code
+   * decisionflow_score_*} series on the worker's {@code /metrics} (see {@link JmxGauges}).
+   */
+  private JmxGauges registerGauges(Context context) {
+    Map<String, String> labels = new LinkedHashMap<>();
+    labels.put(
+        "fqfn",
+        context.getTenant() + "/" + context.getNamespace() + "/" + context.getFunctionName());
+    labels.put("instance_id", String.valueOf(context.getInstanceId()));
+    labels.put("slot", config.modelSlot);
+    Map<String, LongSupplier> values = new LinkedHashMap<>();
+    values.put("breaker_state", stage::breakerStateCode);
+    values.put("model_rows_total", stage::modelRows);
+    values.put("fallback_rows_total", stage::fallbackRows);
+    values.put("model_switches_total", switches::get);
+    values.put("model_refusals_total", refusals::get);
+    values.put("batches_total", batcher::batches);
+    return JmxGauges.register(
+        "score",
+        labels,
+        values,
+        "score function: breaker_state 0 closed, 1 half-open, 2 open, 3 other");
   }
 
   /**
@@ -121,6 +155,7 @@ public class ScoreFunction implements Function<byte[], CompletableFuture<Score>>
             config.modelSlot,
             e.getMessage(),
             config.modelLocation);
+        refusals.incrementAndGet();
         publishStatus(ModelStatus.Event.REFUSED, announced, e.getMessage(), started);
       }
     }
@@ -159,11 +194,13 @@ public class ScoreFunction implements Function<byte[], CompletableFuture<Score>>
           config.modelSlot,
           e.getMessage(),
           current.getModelVersion());
+      refusals.incrementAndGet();
       publishStatus(ModelStatus.Event.REFUSED, next, e.getMessage(), started);
       return;
     }
     Model old = stage.swap(loaded);
     serving = next;
+    switches.incrementAndGet();
     old.close();
     long ms = (System.nanoTime() - started) / 1_000_000;
     log.info(
@@ -239,6 +276,9 @@ public class ScoreFunction implements Function<byte[], CompletableFuture<Score>>
   public void close() {
     if (deployments != null) {
       deployments.close();
+    }
+    if (gauges != null) {
+      gauges.close();
     }
     if (timer != null) {
       timer.close();

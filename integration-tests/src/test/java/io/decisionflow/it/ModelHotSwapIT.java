@@ -77,6 +77,7 @@ class ModelHotSwapIT {
   private final List<ModelStatus> statusLog = new CopyOnWriteArrayList<>();
   private final AtomicBoolean receiving = new AtomicBoolean(true);
   private ModelDeployment v1;
+  private final List<String> sent = new CopyOnWriteArrayList<>();
   private ModelDeployment v2;
 
   @BeforeAll
@@ -149,7 +150,6 @@ class ModelHotSwapIT {
     assertThat(latestStatus().getServingSha256()).isEqualTo(v1.getSha256());
 
     // When transactions stream in, and v2 is published for the slot in the middle of the stream
-    List<String> sent = new CopyOnWriteArrayList<>();
     AtomicBoolean streaming = new AtomicBoolean(true);
     Thread stream =
         new Thread(
@@ -234,10 +234,25 @@ class ModelHotSwapIT {
     assertThat(refused.get(2).getReason()).contains("serving_default");
     assertThat(refused.get(3).getReason()).contains("feature spec 'v0'");
     List<String> after = send(20);
+    sent.addAll(after);
     await().atMost(Duration.ofSeconds(60)).until(() -> scored.keySet().containsAll(after));
     assertThat(after)
         .allSatisfy(id -> assertThat(scored.get(id).getModelVersion()).isEqualTo("v2"));
     assertThat(restarts()).isZero();
+
+    // And the worker's /metrics counts the switch and the refusals, with the breaker closed
+    Map<String, String> labels =
+        Map.of("fqfn", ns + "/" + FUNCTION, "instance_id", "0", "slot", SLOT);
+    String metrics = WorkerMetrics.scrape();
+    assertThat(WorkerMetrics.value(metrics, "decisionflow_score_model_switches_total", labels))
+        .hasValue(1.0);
+    assertThat(WorkerMetrics.value(metrics, "decisionflow_score_model_refusals_total", labels))
+        .hasValue(4.0);
+    assertThat(WorkerMetrics.value(metrics, "decisionflow_score_breaker_state", labels))
+        .hasValue(0.0);
+    assertThat(
+            WorkerMetrics.value(metrics, "decisionflow_score_model_rows_total", labels).orElse(-1))
+        .isGreaterThanOrEqualTo(sent.size());
   }
 
   private List<ModelStatus> refusals() {

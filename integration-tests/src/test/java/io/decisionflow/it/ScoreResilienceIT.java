@@ -75,7 +75,7 @@ class ScoreResilienceIT {
             "maxBatchSize", 1,
             "maxBatchWaitMs", 0,
             "breakerWindowCalls", 4,
-            "breakerOpenSeconds", 1,
+            "breakerOpenSeconds", 5,
             "breakerProbes", 1);
     FunctionDeployer.Deployment score =
         FunctionDeployer.render(
@@ -159,11 +159,21 @@ class ScoreResilienceIT {
 
     // When it fails for a run of records (NaN above the amount), followed at once by ordinary ones
     List<String> failing = sendAll(huge(6));
+    await().atMost(Duration.ofSeconds(60)).until(() -> scored.keySet().containsAll(failing));
+
+    // The open breaker shows on the worker's /metrics (it stays open until the next record comes)
+    Map<String, String> labels =
+        Map.of("fqfn", ns + "/score-champion", "instance_id", "0", "slot", "champion");
+    String metrics = WorkerMetrics.scrape();
+    assertThat(WorkerMetrics.value(metrics, "decisionflow_score_breaker_state", labels))
+        .hasValue(2.0);
+    assertThat(
+            WorkerMetrics.value(metrics, "decisionflow_score_fallback_rows_total", labels)
+                .orElse(-1))
+        .isGreaterThanOrEqualTo(failing.size());
+
     List<String> whileOpen = sendAll(ordinary(5));
-    await()
-        .atMost(Duration.ofSeconds(60))
-        .until(
-            () -> scored.keySet().containsAll(failing) && scored.keySet().containsAll(whileOpen));
+    await().atMost(Duration.ofSeconds(60)).until(() -> scored.keySet().containsAll(whileOpen));
 
     // Then every failing record was still scored, by the rules, and so were ordinary records
     // while the breaker was open (the model was not asked)
@@ -202,6 +212,7 @@ class ScoreResilienceIT {
     FunctionStatus status =
         pulsar.admin().functions().getFunctionStatus(ns.tenant(), ns.namespace(), "score-champion");
     assertThat(status.getInstances().get(0).getStatus().getNumRestarts()).isZero();
+    assertThat(WorkerMetrics.value("decisionflow_score_breaker_state", labels)).hasValue(0.0);
   }
 
   private List<String> sendAll(List<ScoringRequest> batch) throws PulsarClientException {

@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 
@@ -45,6 +46,9 @@ public final class ScoreStage {
   private final ReentrantLock servingLock = new ReentrantLock();
 
   private volatile Serving serving;
+
+  private final LongAdder modelRows = new LongAdder();
+  private final LongAdder fallbackRows = new LongAdder();
 
   /**
    * The stage on the wall clock, timing model calls with the monotonic clock.
@@ -97,6 +101,30 @@ public final class ScoreStage {
   /** The model currently serving behind its circuit breaker (state, counters). */
   public GuardedModel guarded() {
     return serving.guarded();
+  }
+
+  /** Rows scored by a model so far, whichever version. */
+  public long modelRows() {
+    return modelRows.sum();
+  }
+
+  /** Rows scored by the fallback rules so far, whichever version was serving. */
+  public long fallbackRows() {
+    return fallbackRows.sum();
+  }
+
+  /**
+   * The state of the serving model's circuit breaker as a number for metrics: 0 closed (the model
+   * scores), 1 half-open (probing the model), 2 open (the fallback rules score), 3 any other
+   * (disabled or forced by an operator).
+   */
+  public int breakerStateCode() {
+    return switch (serving.guarded().state()) {
+      case CLOSED -> 0;
+      case HALF_OPEN -> 1;
+      case OPEN -> 2;
+      default -> 3;
+    };
   }
 
   /** The model currently serving. */
@@ -162,6 +190,7 @@ public final class ScoreStage {
     } finally {
       servingLock.unlock();
     }
+    (result.fallback() ? fallbackRows : modelRows).add(batch.size());
     long scoredAt = clock.millis();
     List<Score> scores = new ArrayList<>(batch.size());
     for (int i = 0; i < batch.size(); i++) {
