@@ -240,6 +240,12 @@ class ModelHotSwapIT {
         .allSatisfy(id -> assertThat(scored.get(id).getModelVersion()).isEqualTo("v2"));
     assertThat(restarts()).isZero();
 
+    // And the registry reports what the instance serves and what it refused last
+    ModelStatus reported = registry.statuses(ns).get(SLOT + "/0");
+    assertThat(reported.getServingVersion()).isEqualTo("v2");
+    assertThat(reported.getEvent()).isEqualTo(ModelStatus.Event.REFUSED);
+    assertThat(reported.getRequestedVersion()).isEqualTo("v10");
+
     // And the worker's /metrics counts the switch and the refusals, with the breaker closed
     Map<String, String> labels =
         Map.of("fqfn", ns + "/" + FUNCTION, "instance_id", "0", "slot", SLOT);

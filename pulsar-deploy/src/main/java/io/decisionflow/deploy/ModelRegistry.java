@@ -1,8 +1,11 @@
 package io.decisionflow.deploy;
 
+import com.google.protobuf.GeneratedMessageV3;
 import io.decisionflow.schemas.BusinessNamespace;
+import io.decisionflow.schemas.TopicSpec;
 import io.decisionflow.schemas.Topics;
 import io.decisionflow.schemas.control.ModelDeployment;
+import io.decisionflow.schemas.control.ModelStatus;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Map;
@@ -81,19 +84,32 @@ public final class ModelRegistry {
 
   /** The current deployment of every slot that has one, by slot. */
   public Map<String, ModelDeployment> current(BusinessNamespace ns) throws IOException {
-    Map<String, ModelDeployment> bySlot = new TreeMap<>();
-    try (Reader<ModelDeployment> reader =
+    return newestByKey(Topics.MODELS, ns);
+  }
+
+  /**
+   * What each score function instance last reported: the version it serves, or the version it
+   * refused and why, by {@code <slot>/<instance id>}.
+   */
+  public Map<String, ModelStatus> statuses(BusinessNamespace ns) throws IOException {
+    return newestByKey(Topics.MODEL_STATUS, ns);
+  }
+
+  private <T extends GeneratedMessageV3> Map<String, T> newestByKey(
+      TopicSpec<T> topic, BusinessNamespace ns) throws IOException {
+    Map<String, T> byKey = new TreeMap<>();
+    try (Reader<T> reader =
         client
-            .newReader(Topics.MODELS.schema())
-            .topic(Topics.MODELS.in(ns))
+            .newReader(topic.schema())
+            .topic(topic.in(ns))
             .startMessageId(MessageId.earliest)
             .readCompacted(true)
             .create()) {
       while (reader.hasMessageAvailable()) {
-        Message<ModelDeployment> message = reader.readNext();
-        bySlot.put(message.getKey(), message.getValue());
+        Message<T> message = reader.readNext();
+        byKey.put(message.getKey(), message.getValue());
       }
     }
-    return bySlot;
+    return byKey;
   }
 }

@@ -4,6 +4,7 @@ import io.decisionflow.deploy.ModelRegistry;
 import io.decisionflow.deploy.ModelStore;
 import io.decisionflow.schemas.BusinessNamespace;
 import io.decisionflow.schemas.control.ModelDeployment;
+import io.decisionflow.schemas.control.ModelStatus;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.Map;
@@ -59,7 +60,13 @@ final class ModelsCommand {
     }
   }
 
-  @Command(name = "list", mixinStandardHelpOptions = true, description = "What each slot runs.")
+  @Command(
+      name = "list",
+      mixinStandardHelpOptions = true,
+      description = {
+        "What each slot should run (the announced model), and what each score function instance",
+        "serves and last refused, from the unit's `model-status` topic."
+      })
   static final class ListSlots implements Callable<Integer> {
     @Mixin ClusterOptions cluster;
 
@@ -67,7 +74,8 @@ final class ModelsCommand {
     public Integer call() throws Exception {
       BusinessNamespace ns = cluster.businessUnit().pipelineNamespace();
       try (PulsarClient client = cluster.client()) {
-        Map<String, ModelDeployment> current = new ModelRegistry(client, line -> {}).current(ns);
+        ModelRegistry registry = new ModelRegistry(client, line -> {});
+        Map<String, ModelDeployment> current = registry.current(ns);
         if (current.isEmpty()) {
           System.out.println(ns + ": no model published yet");
         }
@@ -83,6 +91,21 @@ final class ModelsCommand {
                     d.getFeatureSpecVersion(),
                     Instant.ofEpochMilli(d.getAnnouncedAtMs()),
                     d.getAnnouncedBy()));
+        Map<String, ModelStatus> statuses = registry.statuses(ns);
+        if (!statuses.isEmpty()) {
+          System.out.println("score function instances:");
+        }
+        statuses.forEach(
+            (instance, s) ->
+                System.out.printf(
+                    "  %-14s serves %s %s%s  (%s)%n",
+                    instance,
+                    s.getServingName(),
+                    s.getServingVersion(),
+                    s.getEvent() == ModelStatus.Event.REFUSED
+                        ? "; REFUSED " + s.getRequestedVersion() + ": " + s.getReason()
+                        : "",
+                    Instant.ofEpochMilli(s.getTimeMs())));
       }
       return 0;
     }
