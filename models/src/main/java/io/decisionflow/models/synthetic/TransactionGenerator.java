@@ -23,15 +23,17 @@ import java.util.SplittableRandom;
  * share (uniform 10-50%).
  *
  * <p><b>Normal behaviour.</b> amount = typical x log-normal(0, 0.4); channel ONLINE with the card's
- * online share, ATM 5%, else POS; country: home 95%, else another home country. A third of these
- * transactions is followed by another one on the same card 10-600 s later.
+ * online share, ATM 5%, else POS; 3% are big purchases (typical x uniform(3, 15), POS 80%, else
+ * ONLINE). Country: home 92%, another home country 5%, a high-risk country 3% (travellers). A third
+ * of these transactions is followed by another one on the same card 10-600 s later.
  *
  * <p><b>Risky-looking episodes.</b> A transaction starts an episode with probability {@link
- * Options#fraudRate()} (tripled between 00:00 and 05:59 UTC). An episode transaction has amount =
- * typical x uniform(3, 20); channel ONLINE 70%, ATM 20%, POS 10%; country high-risk ({@link
- * #RISKY_COUNTRIES}) 60%, else any. An episode goes on with probability 0.6 after each of its
- * transactions, on the same card, 5-120 s later (a spree). Episodes only shape the data: they are
- * not the label.
+ * Options#fraudRate()} (tripled between 00:00 and 05:59 UTC). 40% of episodes start with card
+ * tests: ONLINE payments of 0.5-3.0, half of them in a high-risk country, each followed 5-60 s
+ * later by another test or a cash-out (50/50). A cash-out has amount = typical x uniform(3, 20);
+ * channel ONLINE 70%, ATM 20%, POS 10%; country high-risk ({@link #RISKY_COUNTRIES}) 60%, else any;
+ * it is followed with probability 0.6 by another cash-out on the same card 5-120 s later. Episodes
+ * only shape the data: they are not the label.
  *
  * <p><b>Labels.</b> The generator keeps each card's state exactly as the enrich stage does, in
  * stream order, and computes each transaction's features with {@link FeatureSpec} {@value
@@ -39,22 +41,25 @@ import java.util.SplittableRandom;
  *
  * <pre>
  * z = -5.0
- *     + 2.0 * big
- *     + 2.5 * big * is_online * is_night
- *     + 1.8 * spree
- *     + 1.5 * is_high_risk_country * (is_online + is_atm)
- *     + 1.2 * is_atm * is_night
- *     + 1.5 * hump
- * big   = clamp((amount_to_card_mean - 2) / 6, 0, 1)    0 up to 2x the card's mean, 1 from 8x
- * spree = 1 if seconds_since_last_log &lt; 4.8 (previous transaction on the card &lt; ~120 s ago), else 0
- * hump  = exp(-(amount_log - 6)^2 / 0.5)                 peaks at amounts near 400
+ *     - 1.0 * cnp                                  card not present: online or ATM
+ *     + 3.0 * hump * cnp                           cash-out amounts
+ *     + 3.0 * tiny * is_online * spree             card testing
+ *     + 2.0 * spree * cnp - 2.0 * spree * pos      sprees: risky unless in shops
+ *     + 1.5 * is_high_risk_country * is_online
+ *     - 1.5 * is_high_risk_country * pos           travellers pay in shops
+ *     + 1.5 * is_atm * is_night
+ * cnp   = is_online + is_atm,  pos = 1 - cnp
+ * hump  = exp(-ln(amount_to_card_mean / 5)^2 / 0.5)        peaks at 5x the card's mean amount
+ * tiny  = clamp((0.2 - amount_to_card_mean) / 0.1, 0, 1)  1 below 0.1x the mean, 0 above 0.2x
+ * spree = 1 if seconds_since_last_log &lt; 4.8 (previous transaction on the card &lt; ~120 s ago)
  * </pre>
  *
- * <p>and the label is drawn as Bernoulli(p). {@code p} is a function of the features alone, so it
- * is the Bayes-optimal score for any model that sees those features: the AUC of {@code p} against
- * the labels is the best AUC achievable on a data set. It is deliberately non-linear (a threshold,
- * a hump, interactions), so a logistic regression on the raw features stays clearly below it. Over
- * the default options about 2-3% of transactions are fraud.
+ * <p>and the label is drawn as Bernoulli(p) from the generator's random stream. {@code p} is a
+ * function of the features alone, so it is the Bayes-optimal score for any model that sees them:
+ * the AUC of {@code p} against the labels is the best AUC a model can expect on a data set. It is
+ * deliberately non-linear (a hump, a threshold, interactions whose sign depends on the channel), so
+ * a logistic regression on the raw features stays clearly below it. With the default options about
+ * 1.8% of transactions are fraud.
  */
 public final class TransactionGenerator {
 
