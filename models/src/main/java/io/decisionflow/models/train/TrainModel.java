@@ -176,9 +176,9 @@ public final class TrainModel implements Callable<Integer> {
               1e-5f);
       training.put("epochs", options.epochs());
       training.put("batch_size", options.batchSize());
-      training.put("learning_rate", (double) options.learningRate());
-      training.put("momentum", (double) options.momentum());
-      training.put("l2", (double) options.l2());
+      training.put("learning_rate", decimal(options.learningRate()));
+      training.put("momentum", decimal(options.momentum()));
+      training.put("l2", decimal(options.l2()));
       training.put("architecture", options.architecture(width));
       training.put(
           "algorithm",
@@ -195,11 +195,18 @@ public final class TrainModel implements Callable<Integer> {
             1e-4f);
     training.put("epochs", options.epochs());
     training.put("batch_size", options.batchSize());
-    training.put("learning_rate", (double) options.learningRate());
-    training.put("l2", (double) options.l2());
+    training.put("learning_rate", decimal(options.learningRate()));
+    training.put("l2", decimal(options.l2()));
     training.put("architecture", "logistic regression " + width + "-1");
     training.put("algorithm", "logistic regression (standardized inputs), TensorFlow Java");
     return LogisticRegressionTrainer.train(train.x(), train.y(), train.rows(), width, options);
+  }
+
+  /**
+   * The float's shortest decimal as a double, so the manifest shows 0.05 rather than 0.0500000007.
+   */
+  private static double decimal(float value) {
+    return Double.parseDouble(Float.toString(value));
   }
 
   /** The threshold on the scores that maximizes F1 for the labels. */
