@@ -1,5 +1,6 @@
 package io.decisionflow.models.synthetic;
 
+import io.decisionflow.models.train.Metrics;
 import io.decisionflow.schemas.Transaction;
 import io.decisionflow.schemas.state.CardState;
 import io.decisionflow.stages.enrich.FeatureSpec;
@@ -8,13 +9,16 @@ import java.util.Map;
 
 /**
  * A labelled data set of features: the generator's transactions, enriched offline by the very
- * {@link FeatureSpec} code the online enrich stage runs, in stream order.
+ * {@link FeatureSpec} code the online enrich stage runs, in stream order, with each row's true
+ * fraud probability.
  *
  * @param x rows of {@link FeatureSpec#size()} features, one after the other
  * @param y labels, 1 for fraud
+ * @param p true fraud probabilities the labels were drawn from ({@link
+ *     TransactionGenerator.Labelled#fraudProbability()})
  * @param rows number of rows
  */
-public record LabelledFeatures(float[] x, float[] y, int rows) {
+public record LabelledFeatures(float[] x, float[] y, float[] p, int rows) {
 
   public static final int WIDTH = FeatureSpec.size();
 
@@ -22,6 +26,7 @@ public record LabelledFeatures(float[] x, float[] y, int rows) {
   public static LabelledFeatures generate(TransactionGenerator generator, int rows) {
     float[] x = new float[rows * WIDTH];
     float[] y = new float[rows];
+    float[] p = new float[rows];
     Map<String, CardState> cards = new HashMap<>();
     for (int i = 0; i < rows; i++) {
       TransactionGenerator.Labelled labelled = generator.next();
@@ -30,8 +35,9 @@ public record LabelledFeatures(float[] x, float[] y, int rows) {
       FeatureSpec.compute(txn, prior, x, i * WIDTH);
       cards.put(txn.getCardId(), FeatureSpec.apply(prior, txn));
       y[i] = labelled.fraud() ? 1f : 0f;
+      p[i] = (float) labelled.fraudProbability();
     }
-    return new LabelledFeatures(x, y, rows);
+    return new LabelledFeatures(x, y, p, rows);
   }
 
   /** Rows {@code [from, to)}. */
@@ -40,14 +46,38 @@ public record LabelledFeatures(float[] x, float[] y, int rows) {
     System.arraycopy(x, from * WIDTH, xs, 0, xs.length);
     float[] ys = new float[to - from];
     System.arraycopy(y, from, ys, 0, ys.length);
-    return new LabelledFeatures(xs, ys, to - from);
+    float[] ps = new float[to - from];
+    System.arraycopy(p, from, ps, 0, ps.length);
+    return new LabelledFeatures(xs, ys, ps, to - from);
   }
 
   /** Share of fraud rows. */
   public double positiveRate() {
+    return mean(y);
+  }
+
+  /** Mean true fraud probability: the expected share of fraud rows. */
+  public double meanProbability() {
+    return mean(p);
+  }
+
+  /**
+   * The best AUC any model of the features can reach on these rows: the AUC of the true
+   * probabilities against the drawn labels.
+   */
+  public double bayesAuc() {
+    return Metrics.auc(p, y);
+  }
+
+  /** The log-loss of the true probabilities against the drawn labels. */
+  public double bayesLogLoss() {
+    return Metrics.logLoss(p, y);
+  }
+
+  private double mean(float[] values) {
     double sum = 0;
-    for (float label : y) {
-      sum += label;
+    for (float v : values) {
+      sum += v;
     }
     return rows == 0 ? 0 : sum / rows;
   }

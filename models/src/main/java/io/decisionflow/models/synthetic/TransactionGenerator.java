@@ -2,38 +2,86 @@ package io.decisionflow.models.synthetic;
 
 import io.decisionflow.schemas.Channel;
 import io.decisionflow.schemas.Transaction;
+import io.decisionflow.schemas.state.CardState;
+import io.decisionflow.stages.enrich.FeatureSpec;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.PriorityQueue;
 import java.util.Random;
 import java.util.SplittableRandom;
 
 /**
- * Synthetic, labelled card transactions with documented fraud patterns. Deterministic for a seed.
+ * Synthetic card transactions with a known true fraud probability per transaction, and labels drawn
+ * from it. Deterministic for a seed.
  *
  * <p><b>Cards.</b> {@code cards} cards {@code card-000000 ...}, each with a typical amount
  * (log-normal, median 40, sigma 0.6), a home country (one of {@link #HOME_COUNTRIES}) and an online
  * share (uniform 10-50%).
  *
- * <p><b>Legitimate transactions.</b> amount = typical x log-normal(0, 0.4); channel ONLINE with the
- * card's online share, ATM 5%, else POS; country: home 95%, else another home country.
+ * <p><b>Normal behaviour.</b> amount = typical x log-normal(0, 0.4); channel ONLINE with the card's
+ * online share, ATM 5%, else POS; 3% are big purchases (typical x uniform(3, 15), POS 80%, else
+ * ONLINE). Country: home 92%, another home country 5%, a high-risk country 3% (travellers). A third
+ * of these transactions is followed by another one on the same card 10-600 s later.
  *
- * <p><b>Fraud.</b> A transaction starts a fraud episode with probability {@code fraudRate} (tripled
- * between 00:00 and 05:59 UTC of its event time). A fraud transaction has amount = typical x
- * uniform(3, 20); channel ONLINE 70%, ATM 20%, POS 10%; country high-risk ({@link
- * #RISKY_COUNTRIES}) 60%, else any. An episode goes on with 0-3 more fraud transactions on the same
- * card, each 5-120 s after the previous one.
+ * <p><b>Risky-looking episodes.</b> A transaction starts an episode with probability {@link
+ * Options#fraudRate()} (tripled between 00:00 and 05:59 UTC). 40% of episodes start with card
+ * tests: ONLINE payments of 0.5-3.0, half of them in a high-risk country, each followed 5-60 s
+ * later by another test or a cash-out (50/50). A cash-out has amount = typical x uniform(3, 20);
+ * channel ONLINE 70%, ATM 20%, POS 10%; country high-risk ({@link #RISKY_COUNTRIES}) 60%, else any;
+ * it is followed with probability 0.6 by another cash-out on the same card 5-120 s later. Episodes
+ * only shape the data: they are not the label.
  *
- * <p>The label of each transaction is whether it was drawn from the fraud pattern.
+ * <p><b>Labels.</b> The generator keeps each card's state exactly as the enrich stage does, in
+ * stream order, and computes each transaction's features with {@link FeatureSpec} {@value
+ * FeatureSpec#VERSION}. The true fraud probability is {@code p = sigmoid(z)} with
+ *
+ * <pre>
+ * z = -5.0
+ *     - 1.0 * cnp                                  card not present: online or ATM
+ *     + 3.0 * hump * cnp                           cash-out amounts
+ *     + 3.0 * tiny * is_online * spree             card testing
+ *     + 2.0 * spree * cnp - 2.0 * spree * pos      sprees: risky unless in shops
+ *     + 1.5 * is_high_risk_country * is_online
+ *     - 1.5 * is_high_risk_country * pos           travellers pay in shops
+ *     + 1.5 * is_atm * is_night
+ * cnp   = is_online + is_atm,  pos = 1 - cnp
+ * hump  = exp(-ln(amount_to_card_mean / 5)^2 / 0.5)        peaks at 5x the card's mean amount
+ * tiny  = clamp((0.2 - amount_to_card_mean) / 0.1, 0, 1)  1 below 0.1x the mean, 0 above 0.2x
+ * spree = 1 if seconds_since_last_log &lt; 4.8 (previous transaction on the card &lt; ~120 s ago)
+ * </pre>
+ *
+ * <p>and the label is drawn as Bernoulli(p) from the generator's random stream. {@code p} is a
+ * function of the features alone, so it is the Bayes-optimal score for any model that sees them:
+ * the AUC of {@code p} against the labels is the best AUC a model can expect on a data set. It is
+ * deliberately non-linear (a hump, a threshold, interactions whose sign depends on the channel), so
+ * a logistic regression on the raw features stays clearly below it. With the default options about
+ * 1.8% of transactions are fraud.
  */
 public final class TransactionGenerator {
 
-  /** A transaction and whether it is fraud. */
-  public record Labelled(Transaction transaction, boolean fraud) {}
+  /**
+   * A transaction, its label, and the true probability the label was drawn from.
+   *
+   * @param transaction the transaction
+   * @param fraud the label, drawn as Bernoulli({@code fraudProbability})
+   * @param fraudProbability the true fraud probability, {@link #fraudProbability(float[], int)} of
+   *     the transaction's features
+   */
+  public record Labelled(Transaction transaction, boolean fraud, double fraudProbability) {}
 
-  /** Settings. */
+  /**
+   * Settings.
+   *
+   * @param seed seed of the stream (cards' profiles do not depend on it)
+   * @param cards number of cards
+   * @param fraudRate probability that a transaction starts a risky-looking episode, in [0, 0.3]
+   * @param startMs event time of the stream's start
+   * @param meanGapMs mean gap between transactions of {@link #next()}
+   */
   public record Options(long seed, int cards, double fraudRate, long startMs, long meanGapMs) {
     public static Options defaults(long seed) {
       return new Options(seed, 2_000, 0.02, 1_767_225_600_000L, 1_000L);
@@ -49,15 +97,33 @@ public final class TransactionGenerator {
   private static final List<String> CURRENCIES = List.of("EUR", "USD", "GBP");
   private static final List<String> MCC = List.of("5411", "5812", "5999", "4111", "5732", "7011");
 
+  // Indices of the features in FeatureSpec.NAMES.
+  private static final int AMOUNT_LOG = FeatureSpec.NAMES.indexOf("amount_log");
+  private static final int AMOUNT_TO_CARD_MEAN = FeatureSpec.NAMES.indexOf("amount_to_card_mean");
+  private static final int SECONDS_SINCE_LAST_LOG =
+      FeatureSpec.NAMES.indexOf("seconds_since_last_log");
+  private static final int IS_ONLINE = FeatureSpec.NAMES.indexOf("is_online");
+  private static final int IS_ATM = FeatureSpec.NAMES.indexOf("is_atm");
+  private static final int IS_NIGHT = FeatureSpec.NAMES.indexOf("is_night");
+  private static final int IS_HIGH_RISK_COUNTRY = FeatureSpec.NAMES.indexOf("is_high_risk_country");
+
   private record Card(String id, double typicalAmount, String home, double onlineShare) {}
 
-  private record FollowUp(Card card, long dueMs, boolean fraud) {}
+  private enum Kind {
+    NORMAL,
+    RISKY,
+    TEST
+  }
+
+  private record FollowUp(Card card, long dueMs, Kind kind) {}
 
   private final Options options;
   private final Card[] cards;
   private final SplittableRandom random;
   private final PriorityQueue<FollowUp> followUps =
       new PriorityQueue<>(Comparator.comparingLong(FollowUp::dueMs));
+  private final Map<String, CardState> states = new HashMap<>();
+  private final float[] features = new float[FeatureSpec.size()];
   private long clockMs;
   private long sequence;
 
@@ -84,6 +150,36 @@ public final class TransactionGenerator {
     this.clockMs = options.startMs();
   }
 
+  /**
+   * The true fraud probability of a transaction whose {@link FeatureSpec} features are {@code
+   * features[offset .. offset + FeatureSpec.size())}: the formula of the class documentation.
+   */
+  public static double fraudProbability(float[] features, int offset) {
+    double ratio = features[offset + AMOUNT_TO_CARD_MEAN];
+    double amountLog = features[offset + AMOUNT_LOG];
+    double online = features[offset + IS_ONLINE];
+    double atm = features[offset + IS_ATM];
+    double night = features[offset + IS_NIGHT];
+    double risky = features[offset + IS_HIGH_RISK_COUNTRY];
+    double logRatio = Math.log(Math.max(ratio, 1e-9) / 5);
+    double hump = Math.exp(-logRatio * logRatio / 0.5);
+    double tiny = Math.min(1, Math.max(0, (0.2 - ratio) / 0.1));
+    double spree = features[offset + SECONDS_SINCE_LAST_LOG] < 4.8 ? 1 : 0;
+    double notPresent = online + atm;
+    double pos = 1 - notPresent;
+    double z =
+        -5.0
+            - 1.0 * notPresent
+            + 3.0 * hump * notPresent
+            + 3.0 * tiny * online * spree
+            + 2.0 * spree * notPresent
+            - 2.0 * spree * pos
+            + 1.5 * risky * online
+            - 1.5 * risky * pos
+            + 1.5 * atm * night;
+    return 1 / (1 + Math.exp(-z));
+  }
+
   /** The next transaction on the generator's own clock (exponential gaps of {@code meanGapMs}). */
   public Labelled next() {
     clockMs += Math.max(1L, (long) (-Math.log(1 - random.nextDouble()) * options.meanGapMs()));
@@ -93,24 +189,51 @@ public final class TransactionGenerator {
   /** The next transaction at {@code eventTimeMs} (for live streams on the wall clock). */
   public Labelled next(long eventTimeMs) {
     FollowUp due = followUps.peek();
+    Transaction txn;
     if (due != null && due.dueMs() <= eventTimeMs) {
       followUps.poll();
-      return due.fraud()
-          ? fraud(due.card(), eventTimeMs)
-          : new Labelled(legitimate(due.card(), eventTimeMs), false);
+      txn =
+          switch (due.kind()) {
+            case NORMAL -> normal(due.card(), eventTimeMs);
+            case RISKY -> risky(due.card(), eventTimeMs);
+            case TEST -> test(due.card(), eventTimeMs);
+          };
+    } else {
+      Card card = cards[random.nextInt(cards.length)];
+      double rate = options.fraudRate() * (hourOf(eventTimeMs) < 6 ? 3 : 1);
+      if (random.nextDouble() < rate) {
+        txn = random.nextDouble() < 0.4 ? test(card, eventTimeMs) : risky(card, eventTimeMs);
+      } else {
+        txn = normal(card, eventTimeMs);
+      }
     }
-    Card card = cards[random.nextInt(cards.length)];
-    double rate = options.fraudRate() * (hourOf(eventTimeMs) < 6 ? 3 : 1);
-    if (random.nextDouble() < rate) {
-      return fraud(card, eventTimeMs);
-    }
-    return new Labelled(legitimate(card, eventTimeMs), false);
+    return label(txn);
   }
 
-  private Labelled fraud(Card card, long eventTimeMs) {
+  /** Features as the enrich stage computes them, the true probability, and the drawn label. */
+  private Labelled label(Transaction txn) {
+    CardState prior = states.getOrDefault(txn.getCardId(), CardState.getDefaultInstance());
+    FeatureSpec.compute(txn, prior, features, 0);
+    states.put(txn.getCardId(), FeatureSpec.apply(prior, txn));
+    double p = fraudProbability(features, 0);
+    return new Labelled(txn, random.nextDouble() < p, p);
+  }
+
+  /** A card test: a small online payment; the episode goes on with another test or a cash-out. */
+  private Transaction test(Card card, long eventTimeMs) {
+    if (followUps.size() < 1_000) {
+      Kind next = random.nextDouble() < 0.5 ? Kind.TEST : Kind.RISKY;
+      followUps.add(new FollowUp(card, eventTimeMs + 5_000 + random.nextLong(55_000), next));
+    }
+    double amount = 0.5 + 2.5 * random.nextDouble();
+    String country = random.nextDouble() < 0.5 ? pick(RISKY_COUNTRIES) : pick(HOME_COUNTRIES);
+    return build(card, eventTimeMs, amount, Channel.ONLINE, country);
+  }
+
+  private Transaction risky(Card card, long eventTimeMs) {
     boolean episodeGoesOn = random.nextDouble() < 0.6 && followUps.size() < 1_000;
     if (episodeGoesOn) {
-      followUps.add(new FollowUp(card, eventTimeMs + 5_000 + random.nextLong(115_000), true));
+      followUps.add(new FollowUp(card, eventTimeMs + 5_000 + random.nextLong(115_000), Kind.RISKY));
     }
     double amount = card.typicalAmount() * (3 + 17 * random.nextDouble());
     double c = random.nextDouble();
@@ -119,12 +242,13 @@ public final class TransactionGenerator {
         random.nextDouble() < 0.6
             ? pick(RISKY_COUNTRIES)
             : random.nextBoolean() ? card.home() : pick(HOME_COUNTRIES);
-    return new Labelled(build(card, eventTimeMs, amount, channel, country), true);
+    return build(card, eventTimeMs, amount, channel, country);
   }
 
-  private Transaction legitimate(Card card, long eventTimeMs) {
+  private Transaction normal(Card card, long eventTimeMs) {
     if (random.nextDouble() < 1.0 / 3 && followUps.size() < 1_000) {
-      followUps.add(new FollowUp(card, eventTimeMs + 10_000 + random.nextLong(590_000), false));
+      followUps.add(
+          new FollowUp(card, eventTimeMs + 10_000 + random.nextLong(590_000), Kind.NORMAL));
     }
     double amount = card.typicalAmount() * Math.exp(0.4 * gaussian());
     double c = random.nextDouble();
@@ -132,7 +256,15 @@ public final class TransactionGenerator {
         c < card.onlineShare()
             ? Channel.ONLINE
             : c < card.onlineShare() + 0.05 ? Channel.ATM : Channel.POS;
-    String country = random.nextDouble() < 0.95 ? card.home() : pick(HOME_COUNTRIES);
+    if (random.nextDouble() < 0.03) {
+      // A big purchase, mostly in a shop.
+      amount = card.typicalAmount() * (3 + 12 * random.nextDouble());
+      channel = random.nextDouble() < 0.8 ? Channel.POS : Channel.ONLINE;
+    }
+    double place = random.nextDouble();
+    // Travellers pay abroad, also in the countries a feature spec calls high risk.
+    String country =
+        place < 0.92 ? card.home() : place < 0.97 ? pick(HOME_COUNTRIES) : pick(RISKY_COUNTRIES);
     return build(card, eventTimeMs, amount, channel, country);
   }
 

@@ -1,13 +1,10 @@
 package io.decisionflow.models.train;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.Random;
 import org.tensorflow.Graph;
 import org.tensorflow.Operand;
 import org.tensorflow.Result;
-import org.tensorflow.SavedModelBundle;
 import org.tensorflow.Session;
 import org.tensorflow.Signature;
 import org.tensorflow.framework.optimizers.GradientDescent;
@@ -17,7 +14,6 @@ import org.tensorflow.op.Op;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Placeholder;
 import org.tensorflow.op.core.Variable;
-import org.tensorflow.proto.ConfigProto;
 import org.tensorflow.types.TFloat32;
 
 /**
@@ -93,34 +89,11 @@ public final class LogisticRegressionTrainer {
     if (options == null) {
       throw new IllegalArgumentException("options is null");
     }
-    if (rows < 1 || features < 1) {
-      throw new IllegalArgumentException(
-          "need at least 1 row and 1 feature, got " + rows + " rows of " + features + " features");
-    }
-    requireShape(x, rows, features);
-    if (y == null || y.length != rows) {
-      throw new IllegalArgumentException(
-          "y has "
-              + (y == null ? "no" : String.valueOf(y.length))
-              + " labels for "
-              + rows
-              + " rows");
-    }
-    for (int i = 0; i < x.length; i++) {
-      if (!Float.isFinite(x[i])) {
-        throw new IllegalArgumentException(
-            "x[" + i + "] (row " + i / features + ", feature " + i % features + ") is " + x[i]);
-      }
-    }
-    for (int i = 0; i < y.length; i++) {
-      if (y[i] != 0f && y[i] != 1f) {
-        throw new IllegalArgumentException("y[" + i + "] must be 0 or 1, was " + y[i]);
-      }
-    }
+    Training.validate(x, y, rows, features);
 
     float[] mean = new float[features];
     float[] std = new float[features];
-    standardization(x, rows, features, mean, std);
+    Training.standardization(x, rows, features, mean, std);
 
     Graph graph = new Graph();
     Session session = null;
@@ -162,46 +135,22 @@ public final class LogisticRegressionTrainer {
       loss = tf.withName("loss").identity(loss);
       Op minimize = new GradientDescent(graph, options.learningRate()).minimize(loss);
 
-      session = new Session(graph, singleThreaded());
+      session = new Session(graph, Training.singleThreaded());
       session.initialize();
-
-      float[] lossPerEpoch = new float[options.epochs()];
-      int[] order = new int[rows];
-      for (int i = 0; i < rows; i++) {
-        order[i] = i;
-      }
-      Random random = new Random(options.seed());
-      int batch = Math.min(options.batchSize(), rows);
-      float[] xb = new float[batch * features];
-      float[] yb = new float[batch];
-      for (int epoch = 0; epoch < options.epochs(); epoch++) {
-        shuffle(order, random);
-        double lossSum = 0;
-        for (int start = 0; start < rows; start += batch) {
-          int n = Math.min(batch, rows - start);
-          float[] xs = n == batch ? xb : new float[n * features];
-          float[] ys = n == batch ? yb : new float[n];
-          for (int r = 0; r < n; r++) {
-            int row = order[start + r];
-            System.arraycopy(x, row * features, xs, r * features, features);
-            ys[r] = y[row];
-          }
-          try (TFloat32 xt =
-                  TFloat32.tensorOf(Shape.of(n, features), DataBuffers.of(xs, true, false));
-              TFloat32 yt = TFloat32.tensorOf(Shape.of(n, 1), DataBuffers.of(ys, true, false));
-              Result result =
-                  session
-                      .runner()
-                      .feed(input, xt)
-                      .feed(labels, yt)
-                      .addTarget(minimize)
-                      .fetch(crossEntropy)
-                      .run()) {
-            lossSum += (double) ((TFloat32) result.get(0)).getFloat() * n;
-          }
-        }
-        lossPerEpoch[epoch] = (float) (lossSum / rows);
-      }
+      float[] lossPerEpoch =
+          Training.run(
+              session,
+              input,
+              labels,
+              minimize,
+              crossEntropy,
+              x,
+              y,
+              rows,
+              features,
+              options.epochs(),
+              options.batchSize(),
+              options.seed());
 
       float[] w = new float[features];
       float[] b = new float[1];
@@ -226,51 +175,8 @@ public final class LogisticRegressionTrainer {
     }
   }
 
-  private static ConfigProto singleThreaded() {
-    return ConfigProto.newBuilder()
-        .setIntraOpParallelismThreads(1)
-        .setInterOpParallelismThreads(1)
-        .build();
-  }
-
-  /** Per-feature mean and population standard deviation; 1 where a feature is constant. */
-  private static void standardization(
-      float[] x, int rows, int features, float[] mean, float[] std) {
-    double[] sum = new double[features];
-    for (int r = 0; r < rows; r++) {
-      for (int f = 0; f < features; f++) {
-        sum[f] += x[r * features + f];
-      }
-    }
-    double[] m = new double[features];
-    for (int f = 0; f < features; f++) {
-      m[f] = sum[f] / rows;
-    }
-    double[] sq = new double[features];
-    for (int r = 0; r < rows; r++) {
-      for (int f = 0; f < features; f++) {
-        double d = x[r * features + f] - m[f];
-        sq[f] += d * d;
-      }
-    }
-    for (int f = 0; f < features; f++) {
-      double s = Math.sqrt(sq[f] / rows);
-      mean[f] = (float) m[f];
-      std[f] = s > 1e-6 && Double.isFinite(s) ? (float) s : 1f;
-    }
-  }
-
-  private static void shuffle(int[] a, Random random) {
-    for (int i = a.length - 1; i > 0; i--) {
-      int j = random.nextInt(i + 1);
-      int t = a[i];
-      a[i] = a[j];
-      a[j] = t;
-    }
-  }
-
   /** A trained model, held in memory until closed. Thread-safe. */
-  public static final class Trained implements AutoCloseable {
+  public static final class Trained implements TrainedModel {
 
     private final Graph graph;
     private final Session session;
@@ -310,7 +216,7 @@ public final class LogisticRegressionTrainer {
       this.lossPerEpoch = lossPerEpoch;
     }
 
-    /** Number of features per row. */
+    @Override
     public int featureCount() {
       return features;
     }
@@ -346,19 +252,10 @@ public final class LogisticRegressionTrainer {
      * @param x {@code rows * featureCount()} raw features, row by row
      * @return one probability per row
      */
+    @Override
     public float[] predict(float[] x, int rows) {
-      requireShape(x, rows, features);
       checkOpen();
-      float[] out = new float[rows];
-      if (rows == 0) {
-        return out;
-      }
-      try (TFloat32 xt =
-              TFloat32.tensorOf(Shape.of(rows, features), DataBuffers.of(x, true, false));
-          Result result = session.runner().feed(input, xt).fetch(score).run()) {
-        ((TFloat32) result.get(0)).copyTo(DataBuffers.of(out, false, false));
-      }
-      return out;
+      return Training.predict(session, input, score, x, rows, features);
     }
 
     /**
@@ -367,17 +264,10 @@ public final class LogisticRegressionTrainer {
      * (float32 {@code [-1, F]}, raw features) and output {@value LogisticRegressionTrainer#OUTPUT}
      * (float32 {@code [-1, 1]}).
      */
+    @Override
     public void export(Path dir) {
       checkOpen();
-      try {
-        SavedModelBundle.exporter(dir.toString())
-            .withTags(SavedModelBundle.DEFAULT_TAG)
-            .withSession(session)
-            .withSignature(signature)
-            .export();
-      } catch (IOException e) {
-        throw new UncheckedIOException("cannot export model to " + dir, e);
-      }
+      Training.export(session, signature, dir);
     }
 
     private void checkOpen() {
@@ -394,20 +284,6 @@ public final class LogisticRegressionTrainer {
         session.close();
         graph.close();
       }
-    }
-  }
-
-  private static void requireShape(float[] x, int rows, int features) {
-    if (x == null || rows < 0 || (long) rows * features != x.length) {
-      throw new IllegalArgumentException(
-          "x has "
-              + (x == null ? "no" : String.valueOf(x.length))
-              + " values but "
-              + rows
-              + " rows of "
-              + features
-              + " features need "
-              + (long) rows * features);
     }
   }
 }
