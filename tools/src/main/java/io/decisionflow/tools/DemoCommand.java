@@ -1,7 +1,10 @@
 package io.decisionflow.tools;
 
 import io.decisionflow.deploy.BusinessUnit;
+import io.decisionflow.deploy.ModelRegistry;
+import io.decisionflow.deploy.ModelStore;
 import io.decisionflow.deploy.Pipeline;
+import io.decisionflow.deploy.Provisioner;
 import io.decisionflow.models.synthetic.TransactionGenerator;
 import io.decisionflow.schemas.BusinessNamespace;
 import io.decisionflow.schemas.DeadLetter;
@@ -11,6 +14,8 @@ import io.decisionflow.schemas.Transaction;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import org.apache.pulsar.client.admin.PulsarAdmin;
@@ -59,10 +64,23 @@ final class DemoCommand implements Callable<Integer> {
   int malformed;
 
   @Option(
-      names = "--model-location",
+      names = "--champion-model",
       defaultValue = "models/target/models/fraud-v1",
-      description = "Model directory for every score function (${DEFAULT-VALUE}).")
-  Path modelLocation;
+      description = "Model published to the champion slot (${DEFAULT-VALUE}).")
+  Path championModel;
+
+  @Option(
+      names = "--challenger-model",
+      defaultValue = "models/target/models/fraud-v2",
+      description = "Model published to every other slot (${DEFAULT-VALUE}).")
+  Path challengerModel;
+
+  @Option(
+      names = "--model-store",
+      description =
+          "Model store the demo publishes into (default: model-store in DECISIONFLOW_HOME, else"
+              + " ~/.cache/decisionflow).")
+  Path modelStore;
 
   @Option(
       names = "--warmup-seconds",
@@ -98,17 +116,29 @@ final class DemoCommand implements Callable<Integer> {
     if (rate < 1 || count < 1 || malformed < 0) {
       throw new IllegalArgumentException("--rate and --count must be >= 1 and --malformed >= 0");
     }
-    Path model = cluster.project().resolve(modelLocation).normalize();
-    if (!skipDeploy && !Files.isDirectory(model)) {
-      throw new IllegalArgumentException(
-          "--model-location " + model + " is not a directory: build first (mvn package)");
-    }
+    Path champion = existingModel("--champion-model", championModel);
+    Path challenger = existingModel("--challenger-model", challengerModel);
     try (PulsarAdmin admin = cluster.admin();
         PulsarClient client = cluster.client()) {
       Pipeline pipeline = cluster.pipeline(admin, line -> System.out.println("[deploy] " + line));
       BusinessUnit unit = cluster.businessUnit(pipeline);
       if (!skipDeploy) {
-        pipeline.deploy(unit, pipeline.modelLocationOverrides(model.toString()));
+        // Models first: each score function serves its slot's announced model from the start.
+        List<String> slots = pipeline.modelSlots();
+        new Provisioner(admin, line -> System.out.println("[deploy] " + line))
+            .provision(unit, slots);
+        ModelStore store = new ModelStore(store());
+        ModelRegistry registry =
+            new ModelRegistry(client, line -> System.out.println("[models] " + line));
+        for (String slot : slots) {
+          registry.publish(
+              unit.pipelineNamespace(),
+              slot,
+              "champion".equals(slot) ? champion : challenger,
+              store,
+              "demo");
+        }
+        pipeline.deploy(unit, Map.of());
       }
       pipeline.awaitRunning(unit, Duration.ofSeconds(180));
       try {
@@ -126,6 +156,27 @@ final class DemoCommand implements Callable<Integer> {
       }
     }
     return 0;
+  }
+
+  private Path existingModel(String option, Path dir) {
+    Path model = cluster.project().resolve(dir).normalize();
+    if (!skipDeploy && !Files.isDirectory(model)) {
+      throw new IllegalArgumentException(
+          option + " " + model + " is not a directory: build first (mvn package)");
+    }
+    return model;
+  }
+
+  private Path store() {
+    if (modelStore != null) {
+      return modelStore.toAbsolutePath().normalize();
+    }
+    String home = System.getenv("DECISIONFLOW_HOME");
+    Path base =
+        home != null && !home.isBlank()
+            ? Path.of(home)
+            : Path.of(System.getProperty("user.home"), ".cache", "decisionflow");
+    return base.resolve("model-store").toAbsolutePath().normalize();
   }
 
   private void run(PulsarClient client, BusinessNamespace ns) throws Exception {

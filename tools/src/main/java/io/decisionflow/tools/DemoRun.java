@@ -1,12 +1,14 @@
 package io.decisionflow.tools;
 
 import io.decisionflow.models.synthetic.TransactionGenerator;
+import io.decisionflow.models.train.Metrics;
 import io.decisionflow.schemas.DeadLetter;
 import io.decisionflow.schemas.Decision;
 import io.decisionflow.schemas.Transaction;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -149,11 +151,12 @@ final class DemoRun {
 
   /** What one phase sent and received. Decisions of other phases are ignored. */
   private static final class Phase {
-    private final Map<String, Boolean> labels = new ConcurrentHashMap<>();
+    private final Map<String, TransactionGenerator.Labelled> labels = new ConcurrentHashMap<>();
     private final Set<String> seen = ConcurrentHashMap.newKeySet();
     private final Histogram latencyMs = new Histogram(TimeUnit.HOURS.toMillis(1), 3);
     private final Map<String, Histogram> hops = new LinkedHashMap<>();
-    private final Map<String, Long> byArm = new ConcurrentHashMap<>();
+    private final Map<String, ArmQuality> byArm = new TreeMap<>();
+    private final ArmQuality bayes = new ArmQuality();
     private final Map<String, Long> deadByReason = new ConcurrentHashMap<>();
     private final AtomicLong decided = new AtomicLong();
     private final AtomicLong duplicates = new AtomicLong();
@@ -169,7 +172,7 @@ final class DemoRun {
     }
 
     void expect(TransactionGenerator.Labelled labelled) {
-      labels.put(labelled.transaction().getTransactionId(), labelled.fraud());
+      labels.put(labelled.transaction().getTransactionId(), labelled);
       if (labelled.fraud()) {
         frauds.incrementAndGet();
       }
@@ -181,10 +184,11 @@ final class DemoRun {
 
     synchronized void onDecision(Decision decision) {
       String id = decision.getTransactionId();
-      Boolean fraud = labels.get(id);
-      if (fraud == null) {
+      TransactionGenerator.Labelled labelled = labels.get(id);
+      if (labelled == null) {
         return; // not from this phase
       }
+      boolean fraud = labelled.fraud();
       if (!seen.add(id)) {
         duplicates.incrementAndGet();
         return;
@@ -203,7 +207,10 @@ final class DemoRun {
         hops.get(HOPS.get(i)).recordValue(Math.max(0, times[i + 1] - times[i]));
       }
       lastDecisionMs.set(now);
-      byArm.merge(decision.getArm(), 1L, Long::sum);
+      byArm
+          .computeIfAbsent(decision.getArm(), arm -> new ArmQuality())
+          .add(decision, decision.getScore(), fraud);
+      bayes.add(decision, labelled.fraudProbability(), fraud);
       if ("ALERT".equals(decision.getOutcome())) {
         alerts.incrementAndGet();
         if (fraud) {
@@ -211,6 +218,12 @@ final class DemoRun {
         }
       }
       decided.incrementAndGet();
+    }
+
+    private Map<String, String> byArmLines() {
+      Map<String, String> lines = new TreeMap<>();
+      byArm.forEach((arm, q) -> lines.put(arm, q.line()));
+      return lines;
     }
 
     void onDeadLetter(DeadLetter letter) {
@@ -234,9 +247,62 @@ final class DemoRun {
           alerts.get(),
           truePositives.get(),
           frauds.get(),
-          new TreeMap<>(byArm),
+          byArmLines(),
+          bayes.auc(),
           dead.get(),
           new TreeMap<>(deadByReason));
+    }
+  }
+
+  /** Decisions of one arm: how many, by which model versions, and how well their scores rank. */
+  private static final class ArmQuality {
+    private final Map<String, Long> versions = new TreeMap<>();
+    private float[] scores = new float[256];
+    private float[] labels = new float[256];
+    private int n;
+    private long alerts;
+    private long truePositives;
+    private long frauds;
+
+    void add(Decision decision, double score, boolean fraud) {
+      versions.merge(decision.getModelSlot() + " " + decision.getModelVersion(), 1L, Long::sum);
+      if (n == scores.length) {
+        scores = Arrays.copyOf(scores, n * 2);
+        labels = Arrays.copyOf(labels, n * 2);
+      }
+      scores[n] = (float) score;
+      labels[n] = fraud ? 1f : 0f;
+      n++;
+      if (fraud) {
+        frauds++;
+      }
+      if ("ALERT".equals(decision.getOutcome())) {
+        alerts++;
+        if (fraud) {
+          truePositives++;
+        }
+      }
+    }
+
+    /** AUC of the scores against the labels; NaN while one class is missing. */
+    double auc() {
+      float[] s = Arrays.copyOf(scores, n);
+      float[] l = Arrays.copyOf(labels, n);
+      if (frauds == 0 || frauds == n) {
+        return Double.NaN;
+      }
+      return Metrics.auc(s, l);
+    }
+
+    String line() {
+      return String.format(
+          "%d decisions %s: AUC %.3f, %d alerts, precision %.2f, recall %.2f",
+          n,
+          versions,
+          auc(),
+          alerts,
+          alerts == 0 ? 0 : (double) truePositives / alerts,
+          frauds == 0 ? 0 : (double) truePositives / frauds);
     }
   }
 
@@ -253,7 +319,8 @@ final class DemoRun {
       long alerts,
       long truePositives,
       long frauds,
-      Map<String, Long> byArm,
+      Map<String, String> byArm,
+      double bayesAuc,
       long deadLetters,
       Map<String, Long> deadByReason) {
 
@@ -307,7 +374,14 @@ final class DemoRun {
               "alerts          %d (%.2f%% of decisions); against the generator's labels:"
                   + " precision %.2f, recall %.2f (%d frauds)%n",
               alerts, 100.0 * alerts / Math.max(decided, 1), precision, recall, frauds));
-      s.append("arms            ").append(byArm).append('\n');
+      s.append("arms            by the model version that scored them (AUC of their scores against")
+          .append(" the labels;")
+          .append(
+              String.format(
+                  " the best possible on this stream, Bayes-optimal, is %.3f):", bayesAuc));
+      byArm.forEach(
+          (arm, line) -> s.append(String.format("%n                %-11s %s", arm, line)));
+      s.append('\n');
       s.append("dead letters    ").append(deadLetters);
       deadByReason.forEach(
           (reason, n) -> s.append("\n                ").append(n).append(" x ").append(reason));
