@@ -29,9 +29,9 @@ final class ModelsCommand {
       description = {
         "Copy a model directory into the model store (checked against its manifest's sha256)",
         "and announce it as the current model of a slot on the unit's `models` topic.",
-        "The store is a local directory or an S3 folder (s3://bucket/prefix); S3 credentials come",
-        "from --s3-access-key/--s3-secret-key or the AWS default chain (e.g. the environment",
-        "variables AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)."
+        "The store is a directory or an S3 folder (s3://bucket/prefix). S3 credentials:",
+        "--s3-access-key/--s3-secret-key, else the AWS default chain (e.g. the",
+        "environment variables AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)."
       })
   static final class Publish implements Callable<Integer> {
     @Mixin ClusterOptions cluster;
@@ -46,19 +46,17 @@ final class ModelsCommand {
         names = "--store",
         required = true,
         paramLabel = "<dir | s3://bucket/prefix>",
-        description = {
-          "Model store root: a directory every worker can read (a shared volume),",
-          "or an S3 folder, e.g. s3://models/decisionflow."
-        })
+        description =
+            "Model store root: a directory every worker can read (a shared volume), or an S3"
+                + " folder, e.g. s3://models/decisionflow.")
     String store;
 
     @Option(
         names = "--s3-endpoint",
         paramLabel = "URL",
-        description = {
-          "S3-compatible server, e.g. http://127.0.0.1:9000 (pulsar-deploy/s3-local.sh);",
-          "default: AWS S3."
-        })
+        description =
+            "S3-compatible server, e.g. http://127.0.0.1:9000 (pulsar-deploy/s3-local.sh);"
+                + " default: AWS S3.")
     String s3Endpoint;
 
     @Option(
