@@ -7,9 +7,11 @@ import io.decisionflow.stages.enrich.FeatureSpec;
 import io.decisionflow.stages.score.ModelDigest;
 import io.decisionflow.stages.score.ModelManifest;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -114,6 +116,43 @@ class ModelArtifactsTest {
           .hasMessageContaining("s3://Models/fraud/v1/");
       assertThatThrownBy(() -> artifacts.localCopy("s3://models/", OTHER_SHA))
           .hasMessageContaining("not a whole bucket");
+    }
+  }
+
+  @Test
+  void aCachedCopyThatStillMatchesIsReusedWithoutAskingTheStore() throws IOException {
+    // Given a model already downloaded into the cache, and a store that cannot be reached
+    Path cache = work.resolve("cache");
+    String sha = ModelDigest.of(model(work.resolve("fraud-v1")));
+    model(cache.resolve(sha));
+    ObjectStoreSettings unreachable = ObjectStoreSettings.at("http://127.0.0.1:1", "a", "s");
+
+    // When / Then
+    try (ModelArtifacts artifacts = new ModelArtifacts(unreachable, cache)) {
+      assertThat(artifacts.localCopy("s3://models/fraud/v1/", sha)).isEqualTo(cache.resolve(sha));
+    }
+  }
+
+  @Test
+  void aCachedCopyThatNoLongerMatchesIsDiscardedAndFetchedAgain() throws IOException {
+    // Given a cached copy damaged since it was stored, and a store that cannot be reached
+    Path cache = work.resolve("cache");
+    String sha = ModelDigest.of(model(work.resolve("fraud-v1")));
+    Path cached = model(cache.resolve(sha));
+    Files.writeString(cached.resolve("variables/variables.data"), "damaged");
+    ObjectStoreSettings unreachable = ObjectStoreSettings.at("http://127.0.0.1:1", "a", "s");
+
+    // When it is asked for
+    try (ModelArtifacts artifacts = new ModelArtifacts(unreachable, cache)) {
+      assertThatThrownBy(() -> artifacts.localCopy("s3://models/fraud/v1/", sha))
+          // Then the store is asked (and cannot be reached) ...
+          .isInstanceOf(UncheckedIOException.class)
+          .hasMessageContaining(
+              "cannot read model at s3://models/fraud/v1/ (at http://127.0.0.1:1)");
+    }
+    // ... and nothing is left that a later call could take for the model
+    try (Stream<Path> entries = Files.list(cache)) {
+      assertThat(entries).isEmpty();
     }
   }
 
