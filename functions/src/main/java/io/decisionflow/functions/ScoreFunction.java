@@ -17,6 +17,9 @@ import io.decisionflow.stages.score.ModelRefusedException;
 import io.decisionflow.stages.score.ScoreConfig;
 import io.decisionflow.stages.score.ScoreStage;
 import io.decisionflow.stages.score.TensorFlowModel;
+import io.decisionflow.stages.score.store.ModelArtifacts;
+import io.decisionflow.stages.score.store.ObjectStoreSettings;
+import java.io.UncheckedIOException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -51,6 +54,7 @@ public class ScoreFunction implements Function<byte[], CompletableFuture<Score>>
   private DeadLetters deadLetters;
   private ModelDeployments deployments;
   private ModelLoader loader;
+  private ModelArtifacts artifacts;
   private Context context;
   private Logger log;
   private String statusTopic;
@@ -69,7 +73,14 @@ public class ScoreFunction implements Function<byte[], CompletableFuture<Score>>
     config = StageConfigs.load(context.getUserConfigMap(), ScoreConfig.class);
     BusinessNamespace ns = new BusinessNamespace(context.getTenant(), context.getNamespace());
     statusTopic = Topics.MODEL_STATUS.in(ns);
-    loader = new ModelLoader(LocalModels::localCopy, TensorFlowModel::load, config.maxBatchSize);
+    ObjectStoreSettings objectStore = config.modelStore;
+    String accessKey = context.getSecret(ScoreConfig.SECRET_ACCESS_KEY);
+    if (objectStore != null && accessKey != null) {
+      objectStore =
+          objectStore.withCredentials(accessKey, context.getSecret(ScoreConfig.SECRET_SECRET_KEY));
+    }
+    artifacts = new ModelArtifacts(objectStore, config.modelCachePath());
+    loader = new ModelLoader(artifacts::localCopy, TensorFlowModel::load, config.maxBatchSize);
     deployments =
         new ModelDeployments(
             context.getPulsarClient(), Topics.MODELS.in(ns), config.modelSlot, log);
@@ -187,7 +198,7 @@ public class ScoreFunction implements Function<byte[], CompletableFuture<Score>>
     long started = System.nanoTime();
     Model loaded;
     try {
-      loaded = loader.load(next);
+      loaded = loadRetryingUnreachableStore(next);
     } catch (ModelRefusedException e) {
       log.error(
           "score {}: refused {}; still serving {}",
@@ -210,6 +221,33 @@ public class ScoreFunction implements Function<byte[], CompletableFuture<Score>>
         next.getModelVersion(),
         ms);
     publishStatus(ModelStatus.Event.LOADED, next, "", started);
+  }
+
+  /**
+   * Loads {@code next}, trying again twice (after 2 s, then 4 s) while the object store cannot be
+   * reached; any other refusal is final.
+   */
+  private Model loadRetryingUnreachableStore(ModelDeployment next) {
+    for (int attempt = 1; ; attempt++) {
+      try {
+        return loader.load(next);
+      } catch (ModelRefusedException e) {
+        if (attempt == 3 || !(e.getCause() instanceof UncheckedIOException)) {
+          throw e;
+        }
+        log.warn(
+            "score {}: {}; trying again (attempt {} of 3)",
+            config.modelSlot,
+            e.getMessage(),
+            attempt + 1);
+        try {
+          Thread.sleep(2_000L * attempt);
+        } catch (InterruptedException interrupted) {
+          Thread.currentThread().interrupt();
+          throw e;
+        }
+      }
+    }
   }
 
   private void publishStatus(
@@ -288,6 +326,9 @@ public class ScoreFunction implements Function<byte[], CompletableFuture<Score>>
     }
     if (stage != null) {
       stage.model().close();
+    }
+    if (artifacts != null) {
+      artifacts.close();
     }
   }
 }

@@ -22,6 +22,7 @@ import io.decisionflow.schemas.control.ModelStatus;
 import io.decisionflow.schemas.state.CardState;
 import io.decisionflow.stages.enrich.EnrichStage;
 import io.decisionflow.stages.score.SavedModelScorer;
+import io.decisionflow.stages.score.ScoreConfig;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -50,9 +51,9 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A score function on a real standalone serves its slot's model from the registry, switches to a
- * newly published version mid-stream without a restart, and refuses versions that cannot serve
- * while the current one keeps scoring.
+ * A score function on a real standalone serves its slot's model from the registry (models stored in
+ * a real S3-compatible store), switches to a newly published version mid-stream without a restart,
+ * and refuses versions that cannot serve while the current one keeps scoring.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -62,13 +63,15 @@ class ModelHotSwapIT {
   private static final String SLOT = "champion";
   private static final String FUNCTION = "score-champion";
 
-  @TempDir static Path storeDir;
+  @TempDir static Path cacheDir;
   @TempDir static Path scratch;
 
   private PulsarStandalone pulsar;
   private BusinessNamespace ns;
   private ModelRegistry registry;
   private ModelStore store;
+  private S3Server s3;
+  private String storeRoot;
   private Producer<ScoringRequest> requests;
   private Consumer<Score> scores;
   private Consumer<ModelStatus> statuses;
@@ -87,7 +90,12 @@ class ModelHotSwapIT {
     ns = unit.pipelineNamespace();
     new Provisioner(pulsar.admin(), System.out::println).provision(unit, List.of(SLOT));
     registry = new ModelRegistry(pulsar.client(), System.out::println);
-    store = new ModelStore(storeDir);
+    // Models live in a real S3-compatible store, which the function reaches with its secrets.
+    s3 = S3Server.get();
+    String bucket = "models-" + UUID.randomUUID().toString().substring(0, 8);
+    s3.createBucket(bucket);
+    storeRoot = "s3://" + bucket + "/decisionflow";
+    store = ModelStore.open(storeRoot, s3.settings());
     v1 = registry.publish(ns, SLOT, pulsar.model(), store, "it");
 
     scores = subscribe(Topics.SCORES.schema(), Topics.SCORES.in(ns));
@@ -118,7 +126,13 @@ class ModelHotSwapIT {
     FunctionConfig config = score.config();
     Map<String, Object> userConfig = new HashMap<>(config.getUserConfig());
     userConfig.remove("modelLocation");
+    userConfig.put("modelStore", Map.of("endpoint", s3.endpoint()));
+    userConfig.put("modelCacheDir", cacheDir.toString());
     config.setUserConfig(userConfig);
+    config.setSecrets(
+        Map.of(
+            ScoreConfig.SECRET_ACCESS_KEY, S3Server.ACCESS_KEY,
+            ScoreConfig.SECRET_SECRET_KEY, S3Server.SECRET_KEY));
     assertThat(new FunctionDeployer(pulsar.admin(), System.out::println).apply(score))
         .isEqualTo(FunctionDeployer.Outcome.CREATED);
     pipeline.awaitRunning(unit, Duration.ofMinutes(3));
@@ -127,6 +141,9 @@ class ModelHotSwapIT {
   @AfterAll
   void undeploy() throws Exception {
     receiving.set(false);
+    if (store != null) {
+      store.close();
+    }
     if (requests != null) {
       requests.close();
     }
@@ -211,13 +228,11 @@ class ModelHotSwapIT {
 
     // When versions that cannot serve are announced: a wrong sha256, a URI with nothing behind it,
     // a SavedModel without the serving signature, and a model of another feature spec
-    registry.announce(ns, v2.toBuilder().setModelVersion("v2-tampered").setSha256("00ff").build());
+    String wrongSha = "0".repeat(64);
     registry.announce(
-        ns,
-        v2.toBuilder()
-            .setModelVersion("v9")
-            .setUri(storeDir.resolve("fraud/v9").toUri().toString())
-            .build());
+        ns, v2.toBuilder().setModelVersion("v2-tampered").setSha256(wrongSha).build());
+    registry.announce(
+        ns, v2.toBuilder().setModelVersion("v9").setUri(storeRoot + "/fraud/v9/").build());
     registry.announce(ns, good.toBuilder().setModelSlot(SLOT).build());
     registry.announce(
         ns, v2.toBuilder().setModelVersion("v10").setFeatureSpecVersion("v0").build());
@@ -229,8 +244,8 @@ class ModelHotSwapIT {
         .extracting(ModelStatus::getRequestedVersion)
         .containsExactly("v2-tampered", "v9", "v3", "v10");
     assertThat(refused).allSatisfy(r -> assertThat(r.getServingVersion()).isEqualTo("v2"));
-    assertThat(refused.get(0).getReason()).contains("sha256").contains("00ff");
-    assertThat(refused.get(1).getReason()).contains("no model at").contains("fraud/v9");
+    assertThat(refused.get(0).getReason()).contains("sha256").contains(wrongSha);
+    assertThat(refused.get(1).getReason()).contains("no model at " + storeRoot + "/fraud/v9/");
     assertThat(refused.get(2).getReason()).contains("serving_default");
     assertThat(refused.get(3).getReason()).contains("feature spec 'v0'");
     List<String> after = send(20);

@@ -3,8 +3,8 @@ package io.decisionflow.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.decisionflow.deploy.BusinessUnit;
+import io.decisionflow.deploy.LocalModelStore;
 import io.decisionflow.deploy.ModelRegistry;
-import io.decisionflow.deploy.ModelStore;
 import io.decisionflow.deploy.Provisioner;
 import io.decisionflow.schemas.BusinessNamespace;
 import io.decisionflow.schemas.control.ModelDeployment;
@@ -33,7 +33,7 @@ class ModelRegistryIT {
     BusinessNamespace ns = unit.pipelineNamespace();
     new Provisioner(pulsar.admin(), System.out::println).provision(unit, List.of("champion"));
     ModelRegistry registry = new ModelRegistry(pulsar.client(), System.out::println);
-    ModelStore models = new ModelStore(store);
+    LocalModelStore models = new LocalModelStore(store);
 
     // When it is published to champion, then again, and to challenger
     ModelDeployment first = registry.publish(ns, "champion", pulsar.model(), models, "it");

@@ -44,7 +44,7 @@ public final class ModelRegistry {
             .setModelSlot(slot)
             .setModelName(stored.manifest().name())
             .setModelVersion(stored.manifest().version())
-            .setUri(stored.dir().toUri().toString())
+            .setUri(stored.uri())
             .setSha256(stored.sha256())
             .setFeatureSpecVersion(stored.manifest().featureSpecVersion())
             .setAnnouncedAtMs(System.currentTimeMillis())

@@ -1,97 +1,71 @@
 package io.decisionflow.deploy;
 
-import io.decisionflow.stages.score.ModelDigest;
 import io.decisionflow.stages.score.ModelManifest;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
+import io.decisionflow.stages.score.store.ObjectStoreSettings;
+import io.decisionflow.stages.score.store.S3Location;
+import java.net.URI;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.util.Comparator;
-import java.util.List;
-import java.util.stream.Stream;
 
 /**
- * A directory that holds model versions as {@code <root>/<name>/<version>/}, written once: a
- * version is copied in whole (to a temporary sibling, then moved into place) and never overwritten
- * with different files. Every worker that runs a score function must see the same root (a shared
- * volume, or the same path on every host).
+ * Where model versions are kept, as {@code <root>/<name>/<version>/}, each written once: putting
+ * the same version again is a no-op, and a different model under a stored version is refused. The
+ * root is a local directory ({@link LocalModelStore}) or an S3 folder ({@link S3ModelStore}).
  */
-public final class ModelStore {
+public interface ModelStore extends AutoCloseable {
 
-  /** A model version in the store. */
-  public record Stored(Path dir, ModelManifest manifest, String sha256, boolean copied) {}
-
-  private final Path root;
-
-  public ModelStore(Path root) {
-    if (!root.isAbsolute()) {
-      throw new IllegalArgumentException("model store must be an absolute path, was " + root);
-    }
-    this.root = root;
-  }
+  /**
+   * A model version in the store.
+   *
+   * @param uri where score functions find it: a {@code file:} URI or {@code s3://bucket/prefix/}
+   * @param manifest the model's manifest
+   * @param sha256 digest of its files ({@code ModelDigest})
+   * @param copied whether this call stored it (false: it was there already)
+   */
+  record Stored(String uri, ModelManifest manifest, String sha256, boolean copied) {}
 
   /**
    * Puts the model in {@code modelDir} into the store, after checking it against its manifest.
-   * Putting the same version again is a no-op; a different model under a stored version is refused.
+   *
+   * @throws IllegalArgumentException if the model does not match its manifest, or the store holds
+   *     another model under its version
    */
-  public Stored put(Path modelDir) {
-    ModelManifest manifest = ModelManifest.read(modelDir);
-    ModelDigest.verify(modelDir, manifest);
-    String sha = ModelDigest.of(modelDir);
-    Path target = root.resolve(manifest.name()).resolve(manifest.version());
-    if (Files.isDirectory(target)) {
-      String stored = ModelDigest.of(target);
-      if (!stored.equals(sha)) {
-        throw new IllegalArgumentException(
-            "model store already holds "
-                + manifest.name()
-                + " "
-                + manifest.version()
-                + " at "
-                + target
-                + " with other files (sha256 "
-                + stored
-                + ", this one "
-                + sha
-                + "); give the new model another version");
-      }
-      return new Stored(target, manifest, sha, false);
+  Stored put(Path modelDir);
+
+  /** The root, as a URI. */
+  String root();
+
+  @Override
+  default void close() {}
+
+  /**
+   * The store at {@code root}: {@code s3://bucket/prefix} (reached with {@code s3}), a {@code
+   * file:} URI or an absolute path.
+   */
+  static ModelStore open(String root, ObjectStoreSettings s3) {
+    if (S3Location.isS3(root)) {
+      return S3ModelStore.open(
+          S3Location.parse(root), s3 == null ? ObjectStoreSettings.aws(null) : s3);
     }
-    Path partial = target.resolveSibling("." + manifest.version() + ".partial");
-    try {
-      deleteRecursively(partial);
-      copyRecursively(modelDir, partial);
-      Files.move(partial, target, StandardCopyOption.ATOMIC_MOVE);
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot copy the model into " + target, e);
+    if (root.regionMatches(true, 0, "file:", 0, 5)) {
+      return new LocalModelStore(Path.of(URI.create(root)));
     }
-    return new Stored(target, manifest, sha, true);
+    return new LocalModelStore(Path.of(root));
   }
 
-  private static void copyRecursively(Path from, Path to) throws IOException {
-    List<Path> paths;
-    try (Stream<Path> walk = Files.walk(from)) {
-      paths = walk.sorted().toList();
-    }
-    for (Path source : paths) {
-      Path dest = to.resolve(from.relativize(source).toString());
-      if (Files.isDirectory(source)) {
-        Files.createDirectories(dest);
-      } else {
-        Files.copy(source, dest, StandardCopyOption.COPY_ATTRIBUTES);
-      }
-    }
-  }
-
-  private static void deleteRecursively(Path dir) throws IOException {
-    if (!Files.exists(dir)) {
-      return;
-    }
-    try (Stream<Path> walk = Files.walk(dir)) {
-      for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-        Files.delete(p);
-      }
-    }
+  /** Why another model cannot be stored as {@code manifest}'s version at {@code where}. */
+  static IllegalArgumentException alreadyHolds(
+      ModelManifest manifest, String where, String storedSha, String sha) {
+    return new IllegalArgumentException(
+        "model store already holds "
+            + manifest.name()
+            + " "
+            + manifest.version()
+            + " at "
+            + where
+            + " with other files (sha256 "
+            + storedSha
+            + ", this one "
+            + sha
+            + "); give the new model another version");
   }
 }

@@ -1,6 +1,7 @@
 package io.decisionflow.tools;
 
 import io.decisionflow.deploy.BusinessUnit;
+import io.decisionflow.deploy.LocalModelStore;
 import io.decisionflow.deploy.ModelRegistry;
 import io.decisionflow.deploy.ModelStore;
 import io.decisionflow.deploy.Pipeline;
@@ -127,7 +128,7 @@ final class DemoCommand implements Callable<Integer> {
         List<String> slots = pipeline.modelSlots();
         new Provisioner(admin, line -> System.out.println("[deploy] " + line))
             .provision(unit, slots);
-        ModelStore store = new ModelStore(store());
+        ModelStore store = new LocalModelStore(store());
         ModelRegistry registry =
             new ModelRegistry(client, line -> System.out.println("[models] " + line));
         for (String slot : slots) {

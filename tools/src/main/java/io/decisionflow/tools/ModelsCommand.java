@@ -5,6 +5,8 @@ import io.decisionflow.deploy.ModelStore;
 import io.decisionflow.schemas.BusinessNamespace;
 import io.decisionflow.schemas.control.ModelDeployment;
 import io.decisionflow.schemas.control.ModelStatus;
+import io.decisionflow.stages.score.store.ObjectStoreSettings;
+import io.decisionflow.stages.score.store.S3Location;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.Map;
@@ -27,7 +29,10 @@ final class ModelsCommand {
       mixinStandardHelpOptions = true,
       description = {
         "Copy a model directory into the model store (checked against its manifest's sha256)",
-        "and announce it as the current model of a slot on the unit's `models` topic."
+        "and announce it as the current model of a slot on the unit's `models` topic.",
+        "The store is a directory or an S3 folder (s3://bucket/prefix). S3 credentials:",
+        "--s3-access-key/--s3-secret-key, else the AWS default chain (e.g. the",
+        "environment variables AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)."
       })
   static final class Publish implements Callable<Integer> {
     @Mixin ClusterOptions cluster;
@@ -41,22 +46,77 @@ final class ModelsCommand {
     @Option(
         names = "--store",
         required = true,
-        description = "Model store root, an absolute path every worker can read.")
-    Path store;
+        paramLabel = "<dir | s3://bucket/prefix>",
+        description =
+            "Model store root: a directory every worker can read (a shared volume), or an S3"
+                + " folder, e.g. s3://models/decisionflow.")
+    String store;
+
+    @Option(
+        names = "--s3-endpoint",
+        paramLabel = "URL",
+        description =
+            "S3-compatible server, e.g. http://127.0.0.1:9000 (pulsar-deploy/s3-local.sh);"
+                + " default: AWS S3.")
+    String s3Endpoint;
+
+    @Option(
+        names = "--s3-region",
+        paramLabel = "REGION",
+        description = "S3 signing region (default: ${DEFAULT-VALUE}).",
+        defaultValue = ObjectStoreSettings.DEFAULT_REGION)
+    String s3Region;
+
+    @Option(
+        names = "--s3-path-style",
+        arity = "1",
+        paramLabel = "true|false",
+        description = "Address buckets path-style (default: true with --s3-endpoint, else false).")
+    Boolean s3PathStyle;
+
+    @Option(
+        names = "--s3-access-key",
+        paramLabel = "KEY",
+        description = "S3 access key id (default: the AWS default credentials chain).")
+    String s3AccessKey;
+
+    @Option(
+        names = "--s3-secret-key",
+        paramLabel = "SECRET",
+        description = "S3 secret access key, with --s3-access-key (prefer the environment).")
+    String s3SecretKey;
 
     @Override
     public Integer call() throws Exception {
       BusinessNamespace ns = cluster.businessUnit().pipelineNamespace();
-      try (PulsarClient client = cluster.client()) {
+      try (ModelStore models = openStore();
+          PulsarClient client = cluster.client()) {
         new ModelRegistry(client, System.out::println)
             .publish(
                 ns,
                 slot,
                 model.toAbsolutePath().normalize(),
-                new ModelStore(store.toAbsolutePath().normalize()),
+                models,
                 System.getProperty("user.name", "unknown"));
       }
       return 0;
+    }
+
+    ModelStore openStore() {
+      if (S3Location.isS3(store)) {
+        ObjectStoreSettings settings =
+            new ObjectStoreSettings(s3Endpoint, s3Region, s3PathStyle, s3AccessKey, s3SecretKey);
+        settings.validate();
+        return ModelStore.open(store, settings);
+      }
+      if (s3Endpoint != null || s3AccessKey != null || s3SecretKey != null || s3PathStyle != null) {
+        throw new IllegalArgumentException(
+            "--s3-* options need an s3://bucket/prefix --store, was " + store);
+      }
+      if (store.regionMatches(true, 0, "file:", 0, 5)) {
+        return ModelStore.open(store, null);
+      }
+      return ModelStore.open(Path.of(store).toAbsolutePath().normalize().toString(), null);
     }
   }
 

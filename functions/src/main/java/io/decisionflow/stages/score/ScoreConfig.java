@@ -3,11 +3,18 @@ package io.decisionflow.stages.score;
 import io.decisionflow.schemas.Topics;
 import io.decisionflow.stages.ConfigException;
 import io.decisionflow.stages.StageConfigs;
+import io.decisionflow.stages.score.store.ObjectStoreSettings;
 import java.net.URI;
 import java.nio.file.Path;
 
 /** Configuration of a score function ({@code userConfig} of its function config). */
 public final class ScoreConfig implements StageConfigs.Validated {
+
+  /** Name of the function secret holding the object store's access key id. */
+  public static final String SECRET_ACCESS_KEY = "modelStoreAccessKey";
+
+  /** Name of the function secret holding the object store's secret access key. */
+  public static final String SECRET_SECRET_KEY = "modelStoreSecretKey";
 
   /** Model slot this function serves; it reads {@code scoring-<modelSlot>}. */
   public String modelSlot;
@@ -18,6 +25,20 @@ public final class ScoreConfig implements StageConfigs.Validated {
    * readable on every worker that runs the function. An announced model always wins.
    */
   public String modelLocation;
+
+  /**
+   * Optional: the S3-compatible object store that {@code s3://} model URIs live in ({@code
+   * endpoint}, {@code region}, {@code pathStyle}); absent means AWS S3 with its defaults. The
+   * credentials come from the function's secrets {@code modelStoreAccessKey} and {@code
+   * modelStoreSecretKey}, else from the AWS default credentials chain; never from userConfig.
+   */
+  public ObjectStoreSettings modelStore;
+
+  /**
+   * Where the function keeps models it downloaded, one directory per sha256; default {@code
+   * decisionflow-models} in the JVM's temporary directory.
+   */
+  public String modelCacheDir;
 
   /** Most records scored by one model call; in-flight records are batched up to this. */
   public int maxBatchSize = 64;
@@ -80,6 +101,24 @@ public final class ScoreConfig implements StageConfigs.Validated {
     } catch (IllegalArgumentException e) {
       throw new ConfigException("userConfig.modelSlot: " + e.getMessage(), e);
     }
+    if (modelStore != null) {
+      ConfigException.require(
+          modelStore.accessKey() == null && modelStore.secretKey() == null,
+          "modelStore",
+          "<credentials>",
+          "must not hold credentials: put them in the function's secrets "
+              + SECRET_ACCESS_KEY
+              + " and "
+              + SECRET_SECRET_KEY);
+      modelStore.validate();
+    }
+    if (modelCacheDir != null) {
+      ConfigException.require(
+          Path.of(modelCacheDir).isAbsolute(),
+          "modelCacheDir",
+          modelCacheDir,
+          "must be an absolute path");
+    }
     if (modelLocation != null) {
       ConfigException.require(
           !modelLocation.isBlank(),
@@ -106,6 +145,13 @@ public final class ScoreConfig implements StageConfigs.Validated {
         modelLocation,
         "must be an existing model directory on this worker");
     return dir;
+  }
+
+  /** The directory downloaded models are kept in. */
+  public Path modelCachePath() {
+    return modelCacheDir != null
+        ? Path.of(modelCacheDir)
+        : Path.of(System.getProperty("java.io.tmpdir"), "decisionflow-models");
   }
 
   /** The circuit breaker's settings. */

@@ -6,14 +6,16 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.decisionflow.stages.enrich.FeatureSpec;
 import io.decisionflow.stages.score.ModelDigest;
 import io.decisionflow.stages.score.ModelManifest;
+import io.decisionflow.stages.score.store.ObjectStoreSettings;
 import java.io.IOException;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-class ModelStoreTest {
+class LocalModelStoreTest {
 
   @TempDir Path work;
 
@@ -21,28 +23,28 @@ class ModelStoreTest {
   void storesAModelUnderItsNameAndVersionAndAgainIsANoOp() throws IOException {
     // Given
     Path model = model("v2", "weights-a");
-    ModelStore store = new ModelStore(work.resolve("store"));
+    LocalModelStore store = new LocalModelStore(work.resolve("store"));
 
     // When
     ModelStore.Stored first = store.put(model);
     ModelStore.Stored again = store.put(model);
 
     // Then
-    assertThat(first.dir()).isEqualTo(work.resolve("store/fraud/v2"));
+    Path dir = Path.of(URI.create(first.uri()));
+    assertThat(dir).isEqualTo(work.resolve("store/fraud/v2")).isEqualTo(store.dir("fraud", "v2"));
+    assertThat(first.uri()).startsWith("file:").endsWith("/store/fraud/v2/");
+    assertThat(again.uri()).isEqualTo(first.uri());
     assertThat(first.copied()).isTrue();
     assertThat(again.copied()).isFalse();
-    assertThat(ModelDigest.of(first.dir()))
-        .isEqualTo(ModelDigest.of(model))
-        .isEqualTo(first.sha256());
-    assertThat(Files.readString(first.dir().resolve("variables/variables.data")))
-        .isEqualTo("weights-a");
-    assertThat(first.dir().resolveSibling(".v2.partial")).doesNotExist();
+    assertThat(ModelDigest.of(dir)).isEqualTo(ModelDigest.of(model)).isEqualTo(first.sha256());
+    assertThat(Files.readString(dir.resolve("variables/variables.data"))).isEqualTo("weights-a");
+    assertThat(dir.resolveSibling(".v2.partial")).doesNotExist();
   }
 
   @Test
   void refusesOtherFilesUnderAVersionItAlreadyHolds() throws IOException {
     // Given v2 stored
-    ModelStore store = new ModelStore(work.resolve("store"));
+    LocalModelStore store = new LocalModelStore(work.resolve("store"));
     store.put(model("v2", "weights-a"));
 
     // When another model claims to be v2
@@ -62,14 +64,29 @@ class ModelStoreTest {
     Files.writeString(model.resolve("variables/variables.data"), "tampered");
 
     // Then
-    assertThatThrownBy(() -> new ModelStore(work.resolve("store")).put(model))
+    assertThatThrownBy(() -> new LocalModelStore(work.resolve("store")).put(model))
         .hasMessageContaining("does not match its manifest");
     assertThat(work.resolve("store/fraud/v3")).doesNotExist();
   }
 
   @Test
+  void opensALocalStoreForAPathOrFileUriAndAnS3StoreForAnS3Uri() {
+    try (ModelStore byPath = ModelStore.open(work.resolve("store").toString(), null);
+        ModelStore byUri = ModelStore.open(work.resolve("store").toUri().toString(), null);
+        ModelStore s3 =
+            ModelStore.open(
+                "s3://models/prod",
+                ObjectStoreSettings.at("http://127.0.0.1:1", "access", "secret"))) {
+      assertThat(byPath).isInstanceOf(LocalModelStore.class);
+      assertThat(byPath.root()).isEqualTo(byUri.root()).endsWith("/store");
+      assertThat(s3).isInstanceOf(S3ModelStore.class);
+      assertThat(s3.root()).isEqualTo("s3://models/prod/");
+    }
+  }
+
+  @Test
   void needsAnAbsoluteRoot() {
-    assertThatThrownBy(() -> new ModelStore(Path.of("relative/store")))
+    assertThatThrownBy(() -> new LocalModelStore(Path.of("relative/store")))
         .hasMessageContaining("absolute")
         .hasMessageContaining("relative/store");
   }
