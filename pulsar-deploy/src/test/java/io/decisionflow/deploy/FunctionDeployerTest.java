@@ -88,9 +88,9 @@ class FunctionDeployerTest {
 
   @Test
   void renderMergesTheUnitsUserConfigOverTheFiles() {
-    // Given decide's file threshold 0.5 and lending's settings (threshold 0.4, per-slot 0.45)
+    // Given decide's file threshold 0.2 and lending's settings (threshold 0.4, per-slot 0.45)
     FunctionConfig template = ShippedFiles.function("decide");
-    assertThat(template.getUserConfig()).containsEntry("threshold", 0.5);
+    assertThat(template.getUserConfig()).containsEntry("threshold", 0.2);
 
     // When it is rendered for lending
     Map<String, Object> userConfig =

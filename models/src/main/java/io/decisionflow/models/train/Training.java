@@ -1,7 +1,10 @@
 package io.decisionflow.models.train;
 
+import com.google.protobuf.CodedOutputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Random;
 import org.tensorflow.Operand;
@@ -14,6 +17,7 @@ import org.tensorflow.ndarray.buffer.DataBuffers;
 import org.tensorflow.op.Op;
 import org.tensorflow.op.core.Placeholder;
 import org.tensorflow.proto.ConfigProto;
+import org.tensorflow.proto.SavedModel;
 import org.tensorflow.types.TFloat32;
 
 /** What the trainers share: input checks, standardization, and the mini-batch loop. */
@@ -200,8 +204,24 @@ final class Training {
           .withSession(session)
           .withSignature(signature)
           .export();
+      canonicalize(dir.resolve("saved_model.pb"));
     } catch (IOException e) {
       throw new UncheckedIOException("cannot export model to " + dir, e);
     }
+  }
+
+  /**
+   * Rewrites a {@code saved_model.pb} with deterministic Protobuf serialization (map entries such
+   * as a node's attributes in key order), so that the same training gives the same bytes and the
+   * same sha256: TensorFlow writes map entries in hash order, which differs from run to run.
+   */
+  static void canonicalize(Path savedModelPb) throws IOException {
+    SavedModel model = SavedModel.parseFrom(Files.readAllBytes(savedModelPb));
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream(model.getSerializedSize());
+    CodedOutputStream out = CodedOutputStream.newInstance(bytes);
+    out.useDeterministicSerialization();
+    model.writeTo(out);
+    out.flush();
+    Files.write(savedModelPb, bytes.toByteArray());
   }
 }

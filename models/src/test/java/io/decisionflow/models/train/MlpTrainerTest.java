@@ -104,6 +104,18 @@ class MlpTrainerTest {
   }
 
   @Test
+  void trainingTwiceWithTheSameSeedExportsTheSameBytes(@TempDir Path tmp) {
+    // The model store keeps one artifact per version, so a rebuild must give the same sha256.
+    try (MlpTrainer.Trained a = MlpTrainer.train(trainX, trainY, TRAIN_ROWS, FEATURES, options());
+        MlpTrainer.Trained b = MlpTrainer.train(trainX, trainY, TRAIN_ROWS, FEATURES, options())) {
+      a.export(tmp.resolve("a"));
+      b.export(tmp.resolve("b"));
+    }
+
+    assertThat(ModelDigest.of(tmp.resolve("a"))).isEqualTo(ModelDigest.of(tmp.resolve("b")));
+  }
+
+  @Test
   void isDeterministicGivenTheSeed() {
     try (MlpTrainer.Trained a = MlpTrainer.train(trainX, trainY, TRAIN_ROWS, FEATURES, options());
         MlpTrainer.Trained b = MlpTrainer.train(trainX, trainY, TRAIN_ROWS, FEATURES, options())) {
