@@ -1,6 +1,5 @@
 package io.decisionflow.models.train;
 
-import java.nio.file.Path;
 import java.util.Random;
 import org.tensorflow.Graph;
 import org.tensorflow.Operand;
@@ -176,20 +175,12 @@ public final class LogisticRegressionTrainer {
   }
 
   /** A trained model, held in memory until closed. Thread-safe. */
-  public static final class Trained implements TrainedModel {
+  public static final class Trained extends SessionModel {
 
-    private final Graph graph;
-    private final Session session;
-    private final Placeholder<TFloat32> input;
-    private final Operand<TFloat32> score;
-    private final Signature signature;
-    private final int features;
     private final float[] mean;
     private final float[] std;
     private final float[] weights;
     private final float bias;
-    private final float[] lossPerEpoch;
-    private volatile boolean closed;
 
     private Trained(
         Graph graph,
@@ -203,22 +194,11 @@ public final class LogisticRegressionTrainer {
         float[] weights,
         float bias,
         float[] lossPerEpoch) {
-      this.graph = graph;
-      this.session = session;
-      this.input = input;
-      this.score = score;
-      this.signature = signature;
-      this.features = features;
+      super(graph, session, input, score, signature, features, lossPerEpoch);
       this.mean = mean;
       this.std = std;
       this.weights = weights;
       this.bias = bias;
-      this.lossPerEpoch = lossPerEpoch;
-    }
-
-    @Override
-    public int featureCount() {
-      return features;
     }
 
     /** Per-feature mean of the training data, subtracted before the linear layer. */
@@ -239,51 +219,6 @@ public final class LogisticRegressionTrainer {
     /** Bias of the linear layer. */
     public float bias() {
       return bias;
-    }
-
-    /** Mean training cross-entropy of each epoch (averaged over its batches, without L2). */
-    public float[] lossPerEpoch() {
-      return lossPerEpoch.clone();
-    }
-
-    /**
-     * Scores {@code rows} rows of raw features.
-     *
-     * @param x {@code rows * featureCount()} raw features, row by row
-     * @return one probability per row
-     */
-    @Override
-    public float[] predict(float[] x, int rows) {
-      checkOpen();
-      return Training.predict(session, input, score, x, rows, features);
-    }
-
-    /**
-     * Exports the model as a SavedModel (tag {@code serve}) into {@code dir}, with signature
-     * {@value LogisticRegressionTrainer#SIGNATURE}: input {@value LogisticRegressionTrainer#INPUT}
-     * (float32 {@code [-1, F]}, raw features) and output {@value LogisticRegressionTrainer#OUTPUT}
-     * (float32 {@code [-1, 1]}).
-     */
-    @Override
-    public void export(Path dir) {
-      checkOpen();
-      Training.export(session, signature, dir);
-    }
-
-    private void checkOpen() {
-      if (closed) {
-        throw new IllegalStateException("the trained model is closed");
-      }
-    }
-
-    /** Frees the graph and the session. Idempotent. */
-    @Override
-    public synchronized void close() {
-      if (!closed) {
-        closed = true;
-        session.close();
-        graph.close();
-      }
     }
   }
 }

@@ -1,6 +1,5 @@
 package io.decisionflow.models.train;
 
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Random;
 import java.util.stream.Collectors;
@@ -218,16 +217,7 @@ public final class MlpTrainer {
   }
 
   /** A trained model, held in memory until closed. Thread-safe. */
-  public static final class Trained implements TrainedModel {
-
-    private final Graph graph;
-    private final Session session;
-    private final Placeholder<TFloat32> input;
-    private final Operand<TFloat32> score;
-    private final Signature signature;
-    private final int features;
-    private final float[] lossPerEpoch;
-    private volatile boolean closed;
+  public static final class Trained extends SessionModel {
 
     private Trained(
         Graph graph,
@@ -237,50 +227,7 @@ public final class MlpTrainer {
         Signature signature,
         int features,
         float[] lossPerEpoch) {
-      this.graph = graph;
-      this.session = session;
-      this.input = input;
-      this.score = score;
-      this.signature = signature;
-      this.features = features;
-      this.lossPerEpoch = lossPerEpoch;
-    }
-
-    @Override
-    public int featureCount() {
-      return features;
-    }
-
-    /** Mean training cross-entropy of each epoch (averaged over its batches, without L2). */
-    public float[] lossPerEpoch() {
-      return lossPerEpoch.clone();
-    }
-
-    @Override
-    public float[] predict(float[] x, int rows) {
-      checkOpen();
-      return Training.predict(session, input, score, x, rows, features);
-    }
-
-    @Override
-    public void export(Path dir) {
-      checkOpen();
-      Training.export(session, signature, dir);
-    }
-
-    private void checkOpen() {
-      if (closed) {
-        throw new IllegalStateException("the trained model is closed");
-      }
-    }
-
-    @Override
-    public synchronized void close() {
-      if (!closed) {
-        closed = true;
-        session.close();
-        graph.close();
-      }
+      super(graph, session, input, score, signature, features, lossPerEpoch);
     }
   }
 }
