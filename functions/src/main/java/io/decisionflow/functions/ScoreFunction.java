@@ -60,6 +60,8 @@ public class ScoreFunction implements Function<byte[], CompletableFuture<Score>>
   private String statusTopic;
 
   private JmxGauges gauges;
+  private final Object swapLock = new Object();
+  private boolean closing;
   private final AtomicLong switches = new AtomicLong();
   private final AtomicLong refusals = new AtomicLong();
 
@@ -209,8 +211,15 @@ public class ScoreFunction implements Function<byte[], CompletableFuture<Score>>
       publishStatus(ModelStatus.Event.REFUSED, next, e.getMessage(), started);
       return;
     }
-    Model old = stage.swap(loaded);
-    serving = next;
+    Model old;
+    synchronized (swapLock) {
+      if (closing) {
+        loaded.close(); // the function is closing: nothing will score with it
+        return;
+      }
+      old = stage.swap(loaded);
+      serving = next;
+    }
     switches.incrementAndGet();
     old.close();
     long ms = (System.nanoTime() - started) / 1_000_000;
@@ -312,6 +321,9 @@ public class ScoreFunction implements Function<byte[], CompletableFuture<Score>>
    */
   @Override
   public void close() {
+    synchronized (swapLock) {
+      closing = true; // a version still loading is closed instead of swapped in
+    }
     if (deployments != null) {
       deployments.close();
     }
