@@ -215,6 +215,79 @@ class PipelineIT {
   }
 
   @Test
+  void cardStateSurvivesARestartOfEnrichAndAKilledInstance() throws Exception {
+    // Given a card with two transactions behind it
+    String card = "it-card-" + UUID.randomUUID();
+    String first = send(ordinary(card, DAYTIME, 10.0));
+    String second = send(ordinary(card, DAYTIME + 60_000, 20.0));
+    await()
+        .atMost(DECIDED_WITHIN)
+        .until(() -> decisions.keySet().containsAll(List.of(first, second)));
+
+    // When enrich is restarted (its in-memory cache is gone), a third comes
+    pulsar.admin().functions().restartFunction(ns.tenant(), ns.namespace(), "enrich");
+    pipeline.awaitRunning(unit, Duration.ofMinutes(2));
+    String third = send(ordinary(card, DAYTIME + 120_000, 30.0));
+    await().atMost(DECIDED_WITHIN).until(() -> decisions.containsKey(third));
+
+    // And when the instance's JVM is killed, and the worker starts it again, a fourth comes
+    ProcessHandle instance =
+        ProcessHandle.allProcesses()
+            .filter(p -> isInstanceOf(p, "enrich"))
+            .findFirst()
+            .orElseThrow(() -> new AssertionError("no process runs the enrich instance of " + ns));
+    instance.destroyForcibly();
+    await().atMost(Duration.ofSeconds(30)).until(() -> !instance.isAlive());
+    await()
+        .atMost(Duration.ofMinutes(2))
+        .until(
+            () ->
+                ProcessHandle.allProcesses().anyMatch(p -> isInstanceOf(p, "enrich"))
+                    && enrichRunning());
+    String fourth = send(ordinary(card, DAYTIME + 180_000, 40.0));
+    await().atMost(DECIDED_WITHIN).until(() -> decisions.containsKey(fourth));
+
+    // Then each saw every transaction before it, from the durable state
+    JsonNode afterRestart = JSON.readTree(decisions.get(third).get(0).getFeaturesJson());
+    assertThat(afterRestart.get("card_txn_count_log").asDouble())
+        .isCloseTo(Math.log1p(2), org.assertj.core.data.Offset.offset(1e-6));
+    assertThat(afterRestart.get("amount_to_card_mean").asDouble())
+        .isCloseTo(30.0 / 15.0, org.assertj.core.data.Offset.offset(1e-6));
+    JsonNode afterKill = JSON.readTree(decisions.get(fourth).get(0).getFeaturesJson());
+    assertThat(afterKill.get("card_txn_count_log").asDouble())
+        .isCloseTo(Math.log1p(3), org.assertj.core.data.Offset.offset(1e-6));
+    assertThat(afterKill.get("amount_to_card_mean").asDouble())
+        .isCloseTo(40.0 / 20.0, org.assertj.core.data.Offset.offset(1e-6));
+    CardState state =
+        await()
+            .atMost(Duration.ofSeconds(30))
+            .pollInterval(Duration.ofMillis(500))
+            .until(() -> readCardState(card), s -> s != null && s.getCount() == 4);
+    assertThat(state.getAmountSum()).isEqualTo(100.0);
+  }
+
+  /** Whether {@code process} is the process-runtime JVM of this unit's function {@code name}. */
+  private boolean isInstanceOf(ProcessHandle process, String name) {
+    String command = String.join(" ", process.info().arguments().orElse(new String[0]));
+    // The worker passes the function's details as JSON: --function_details '{"tenant":...}'
+    return command.contains("JavaInstanceMain")
+        && command.contains(
+            "\"tenant\":\""
+                + ns.tenant()
+                + "\",\"namespace\":\""
+                + ns.namespace()
+                + "\",\"name\":\""
+                + name
+                + "\"");
+  }
+
+  private boolean enrichRunning() throws Exception {
+    FunctionStatus status =
+        pulsar.admin().functions().getFunctionStatus(ns.tenant(), ns.namespace(), "enrich");
+    return status.getNumRunning() == status.getNumInstances();
+  }
+
+  @Test
   void perCardStateAccumulatesAcrossMessagesInFunctionState() throws Exception {
     String card = "it-card-" + UUID.randomUUID();
     String first = send(ordinary(card, DAYTIME, 10.0));
@@ -244,6 +317,9 @@ class PipelineIT {
   @Test
   void malformedRecordsBecomeDeadLettersWithTheirReasonWhileThePipelineKeepsFlowing()
       throws Exception {
+    // (another test kills an instance on purpose: compare with the counts before this one)
+    long enrichRestarts = instanceRestarts("enrich");
+    long decideRestarts = instanceRestarts("decide");
     String card = "it-card-" + UUID.randomUUID();
     byte[] garbage = ("not a transaction " + UUID.randomUUID()).getBytes(StandardCharsets.UTF_8);
     String before = send(ordinary(card, DAYTIME, 12.0));
@@ -297,8 +373,8 @@ class PipelineIT {
             .atMost(Duration.ofSeconds(30))
             .until(() -> readCardState(card), s -> s != null && s.getCount() == 2);
     assertThat(state.getAmountSum()).isEqualTo(25.0);
-    assertThat(instanceRestarts("enrich")).isZero();
-    assertThat(instanceRestarts("decide")).isZero();
+    assertThat(instanceRestarts("enrich")).isEqualTo(enrichRestarts);
+    assertThat(instanceRestarts("decide")).isEqualTo(decideRestarts);
   }
 
   @Test
