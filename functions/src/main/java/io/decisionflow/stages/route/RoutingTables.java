@@ -132,4 +132,38 @@ public final class RoutingTables {
               + String.join(", ", known));
     }
   }
+
+  /** Whether two tables route alike: the same arms and shadows, whatever their version. */
+  public static boolean sameRouting(RoutingTable a, RoutingTable b) {
+    return a.getArmsList().equals(b.getArmsList()) && a.getShadowsList().equals(b.getShadowsList());
+  }
+
+  /**
+   * The table in the notation of the command line, e.g. {@code champion=champion:70,
+   * challenger=challenger:30; shadows candidate=v3:10%}.
+   */
+  public static String describe(RoutingTable table) {
+    StringBuilder text = new StringBuilder();
+    for (RoutingArm arm : table.getArmsList()) {
+      text.append(text.length() == 0 ? "" : ", ")
+          .append(arm.getName())
+          .append('=')
+          .append(arm.getModelSlot())
+          .append(':')
+          .append(arm.getWeight());
+    }
+    if (table.getShadowsCount() > 0) {
+      text.append("; shadows");
+      for (ShadowArm shadow : table.getShadowsList()) {
+        text.append(' ')
+            .append(shadow.getName())
+            .append('=')
+            .append(shadow.getModelSlot())
+            .append(':')
+            .append(shadow.getMirrorPercent())
+            .append('%');
+      }
+    }
+    return text.toString();
+  }
 }
