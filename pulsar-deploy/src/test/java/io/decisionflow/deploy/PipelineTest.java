@@ -180,4 +180,15 @@ class PipelineTest {
         .config()
         .getUserConfig();
   }
+
+  @Test
+  void routingSlotsAreThoseTheRouteFunctionKnows() {
+    // Given the payments unit, whose route function lists its slots
+    BusinessUnit unit = BusinessUnit.load(pipeline.businessUnitsDir(), "payments");
+
+    // When / Then
+    assertThat(pipeline.routingSlots(unit)).containsExactly("champion", "challenger");
+    assertThat(pipeline.modelSlots())
+        .containsExactlyInAnyOrderElementsOf(pipeline.routingSlots(unit));
+  }
 }
