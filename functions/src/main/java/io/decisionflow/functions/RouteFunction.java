@@ -37,8 +37,11 @@ public class RouteFunction implements Function<byte[], CompletableFuture<Void>> 
 
   /** Where a route function learns of announced routing tables. */
   interface TableSource extends AutoCloseable {
-    /** The newest announced table, or null if none was announced yet. */
-    RoutingTable current() throws PulsarClientException;
+    /**
+     * The tables announced so far, oldest first (after compaction, the newest only); empty if none
+     * was announced yet.
+     */
+    List<RoutingTable> announced() throws PulsarClientException;
 
     /** Calls {@code onTable} with each table announced from now on, one at a time. */
     void follow(Consumer<RoutingTable> onTable);
@@ -92,11 +95,14 @@ public class RouteFunction implements Function<byte[], CompletableFuture<Void>> 
     stage = new RouteStage(RoutingTables.validate(initial, knownSlots), Clock.systemUTC());
     tables = sources.open(context, Topics.ROUTING.in(namespace));
     try {
-      RoutingTable announced = tables.current();
-      if (announced == null) {
+      List<RoutingTable> announced = tables.announced();
+      if (announced.isEmpty()) {
         publishStatus(RoutingStatus.Event.APPLIED, initial, "", FROM_CONFIG);
-      } else {
-        apply(announced);
+      }
+      // In order, so that a refused newest table leaves the newest valid one before it in force;
+      // only the outcome of the newest is published.
+      for (int i = 0; i < announced.size(); i++) {
+        apply(announced.get(i), i == announced.size() - 1);
       }
     } catch (RuntimeException | PulsarClientException e) {
       tables.close();
@@ -112,7 +118,11 @@ public class RouteFunction implements Function<byte[], CompletableFuture<Void>> 
   }
 
   /** Applies an announced table from the next record on, or refuses it and keeps the current. */
-  synchronized void apply(RoutingTable table) {
+  void apply(RoutingTable table) {
+    apply(table, true);
+  }
+
+  private synchronized void apply(RoutingTable table, boolean publish) {
     RoutingTable current = stage.table();
     try {
       RoutingTables.validate(table, knownSlots);
@@ -124,10 +134,10 @@ public class RouteFunction implements Function<byte[], CompletableFuture<Void>> 
                 + "' is already applied with other arms; a changed table needs a new version");
       }
     } catch (RoutingTables.InvalidRoutingTableException e) {
-      refuse(table, e.reason(), current);
+      refuse(table, e.reason(), current, publish);
       return;
     } catch (IllegalArgumentException e) {
-      refuse(table, e.getMessage(), current);
+      refuse(table, e.getMessage(), current, publish);
       return;
     }
     stage = new RouteStage(table, Clock.systemUTC());
@@ -136,16 +146,20 @@ public class RouteFunction implements Function<byte[], CompletableFuture<Void>> 
         table.getVersion(),
         RoutingTables.describe(table),
         current.getVersion());
-    publishStatus(RoutingStatus.Event.APPLIED, table, "", FROM_TOPIC);
+    if (publish) {
+      publishStatus(RoutingStatus.Event.APPLIED, table, "", FROM_TOPIC);
+    }
   }
 
-  private void refuse(RoutingTable table, String reason, RoutingTable current) {
+  private void refuse(RoutingTable table, String reason, RoutingTable current, boolean publish) {
     log.error(
         "route: refused routing table {}: {}; still routing by {}",
         table.getVersion(),
         reason,
         current.getVersion());
-    publishStatus(RoutingStatus.Event.REFUSED, table, reason, FROM_TOPIC);
+    if (publish) {
+      publishStatus(RoutingStatus.Event.REFUSED, table, reason, FROM_TOPIC);
+    }
   }
 
   /** The table records are routed by now. */

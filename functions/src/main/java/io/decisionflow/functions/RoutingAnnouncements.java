@@ -3,6 +3,8 @@ package io.decisionflow.functions;
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.decisionflow.schemas.Topics;
 import io.decisionflow.schemas.control.RoutingTable;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -48,8 +50,8 @@ final class RoutingAnnouncements implements RouteFunction.TableSource {
   }
 
   @Override
-  public RoutingTable current() throws PulsarClientException {
-    RoutingTable newest = null;
+  public List<RoutingTable> announced() throws PulsarClientException {
+    List<RoutingTable> tables = new ArrayList<>();
     while (reader.hasMessageAvailable()) {
       Message<byte[]> message = reader.readNext(10, TimeUnit.SECONDS);
       if (message == null) {
@@ -57,10 +59,10 @@ final class RoutingAnnouncements implements RouteFunction.TableSource {
       }
       RoutingTable parsed = parse(message);
       if (parsed != null) {
-        newest = parsed;
+        tables.add(parsed);
       }
     }
-    return newest;
+    return tables;
   }
 
   @Override

@@ -26,7 +26,7 @@ class RouteAndDecideFunctionTest {
     byte[] input = enriched().build().toByteArray();
     FakeContext context = context("route", ROUTE_CONFIG, NS + "transactions-enriched", input);
     RouteFunction route =
-        new RouteFunction((ctx, topic) -> new RouteFunctionTablesTest.FakeTables(null));
+        new RouteFunction((ctx, topic) -> new RouteFunctionTablesTest.FakeTables());
     route.initialize(context);
 
     // When
@@ -45,7 +45,7 @@ class RouteAndDecideFunctionTest {
     // Given
     FakeContext context = context("route", ROUTE_CONFIG, NS + "transactions-enriched", GARBAGE);
     RouteFunction route =
-        new RouteFunction((ctx, topic) -> new RouteFunctionTablesTest.FakeTables(null));
+        new RouteFunction((ctx, topic) -> new RouteFunctionTablesTest.FakeTables());
     route.initialize(context);
 
     // When

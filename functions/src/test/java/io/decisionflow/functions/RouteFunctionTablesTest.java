@@ -34,16 +34,16 @@ class RouteFunctionTablesTest {
 
   /** Tables announced on the topic: the newest at start, then those pushed by the test. */
   static final class FakeTables implements RouteFunction.TableSource {
-    private final RoutingTable atStart;
+    private final List<RoutingTable> atStart;
     private Consumer<RoutingTable> follower;
     boolean closed;
 
-    FakeTables(RoutingTable atStart) {
-      this.atStart = atStart;
+    FakeTables(RoutingTable... atStart) {
+      this.atStart = List.of(atStart);
     }
 
     @Override
-    public RoutingTable current() {
+    public List<RoutingTable> announced() {
       return atStart;
     }
 
@@ -66,7 +66,7 @@ class RouteFunctionTablesTest {
   private FakeTables tables;
   private RouteFunction route;
 
-  private void start(RoutingTable announcedBefore, Map<String, Object> config) throws Exception {
+  private void start(Map<String, Object> config, RoutingTable... announcedBefore) throws Exception {
     context = new FakeContext(config).withFunction("route", List.of(NS + "x"), null);
     tables = new FakeTables(announcedBefore);
     route = new RouteFunction((ctx, topic) -> tables);
@@ -102,7 +102,7 @@ class RouteFunctionTablesTest {
   @Test
   void routesByTheConfiguredTableUntilOneIsAnnouncedAndSaysSo() throws Exception {
     // Given nothing announced
-    start(null, CONFIG);
+    start(CONFIG);
 
     // When / Then
     assertThat(routeCard("card-1").get(0).getRoutingVersion()).isEqualTo("static-1");
@@ -118,7 +118,7 @@ class RouteFunctionTablesTest {
   @Test
   void theAnnouncedTableWinsOverTheConfiguredOneAtStart() throws Exception {
     // Given a table announced before the function starts: every card to challenger
-    start(table("t-9", 0, 100), CONFIG);
+    start(CONFIG, table("t-9", 0, 100));
 
     // When / Then
     for (int i = 0; i < 50; i++) {
@@ -132,7 +132,7 @@ class RouteFunctionTablesTest {
   @Test
   void aNewTableAppliesLiveFromTheNextRecord() throws Exception {
     // Given
-    start(null, CONFIG);
+    start(CONFIG);
     assertThat(routeCard("card-1").get(0).getRoutingVersion()).isEqualTo("static-1");
 
     // When
@@ -152,7 +152,7 @@ class RouteFunctionTablesTest {
   @Test
   void badTablesAreRefusedWithTheReasonAndTheCurrentTableStays() throws Exception {
     // Given
-    start(null, CONFIG);
+    start(CONFIG);
     tables.announce(table("t-2", 60, 40));
 
     // When: weights of 90, an unknown slot, no deciding arm, a known version with other arms
@@ -188,7 +188,7 @@ class RouteFunctionTablesTest {
   @Test
   void aBadTableAnnouncedBeforeStartIsRefusedAndTheConfiguredOneRoutes() throws Exception {
     // When
-    start(table("t-bad", 10, 10), CONFIG);
+    start(CONFIG, table("t-bad", 10, 10));
 
     // Then
     assertThat(route.table().getVersion()).isEqualTo("static-1");
@@ -198,10 +198,23 @@ class RouteFunctionTablesTest {
   }
 
   @Test
+  void atStartTheNewestValidTableAppliesWhenTheNewestAnnouncedIsRefused() throws Exception {
+    // When the topic holds a good table, then a bad one
+    start(CONFIG, table("t-1", 50, 50), table("t-2", 80, 30));
+
+    // Then t-1 routes, and the one status says t-2 was refused
+    assertThat(route.table().getVersion()).isEqualTo("t-1");
+    assertThat(statuses()).hasSize(1);
+    assertThat(statuses().get(0).getEvent()).isEqualTo(RoutingStatus.Event.REFUSED);
+    assertThat(statuses().get(0).getRequestedVersion()).isEqualTo("t-2");
+    assertThat(statuses().get(0).getAppliedVersion()).isEqualTo("t-1");
+  }
+
+  @Test
   void shadowCopiesGoToTheShadowSlotMarkedShadowAndTheInputIsDoneOnceAllAreStored()
       throws Exception {
     // Given every card mirrored to a shadow arm on challenger, champion deciding
-    start(null, CONFIG);
+    start(CONFIG);
     tables.announce(
         table("t-s", 100, 0).toBuilder()
             .addShadows(
@@ -229,7 +242,7 @@ class RouteFunctionTablesTest {
   @Test
   void knownSlotsDefaultToTheConfiguredTablesSoOtherSlotsAreRefused() throws Exception {
     // Given no `slots`: the configured table's slots are the known ones
-    start(null, Map.of("arms", List.of(Map.of("name", "champion", "weight", 100))));
+    start(Map.of("arms", List.of(Map.of("name", "champion", "weight", 100))));
 
     // When
     tables.announce(table("t-2", 50, 50));
@@ -248,15 +261,14 @@ class RouteFunctionTablesTest {
                 List.of(Map.of("name", "champion", "weight", 100)),
                 "slots",
                 List.of("challenger")));
-    assertThatThrownBy(
-            () -> new RouteFunction((ctx, topic) -> new FakeTables(null)).initialize(bad))
+    assertThatThrownBy(() -> new RouteFunction((ctx, topic) -> new FakeTables()).initialize(bad))
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("userConfig.arms[0].slot");
   }
 
   @Test
   void closingTheFunctionClosesItsTableSource() throws Exception {
-    start(null, CONFIG);
+    start(CONFIG);
 
     route.close();
 

@@ -150,8 +150,9 @@ final class RoutingCommand {
       name = "show",
       mixinStandardHelpOptions = true,
       description = {
-        "The unit's current routing table, every table published (with its reason), and what",
-        "each route function instance applied or refused, from `routing-status`."
+        "The unit's newest published routing table, every table still on the topic (with its",
+        "reason), and what each route function instance applied or refused, from",
+        "`routing-status` (a refused table leaves the one before it in force)."
       })
   static final class ShowTable implements Callable<Integer> {
     @Mixin ClusterOptions cluster;
@@ -166,7 +167,7 @@ final class RoutingCommand {
           System.out.println(
               ns + ": no routing table published; the route functions use their userConfig arms");
         } else {
-          System.out.println(ns + ": current table " + line(current.get()));
+          System.out.println(ns + ": newest table " + line(current.get()));
         }
         List<RoutingTable> history = registry.history(ns);
         if (!history.isEmpty()) {
