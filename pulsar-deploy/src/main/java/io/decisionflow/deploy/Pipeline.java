@@ -135,8 +135,43 @@ public final class Pipeline {
       }
       deployments.add(d);
     }
+    servedSlots(unit, deployments);
     deployments.sort(Comparator.comparingInt(d -> order(d.config().getClassName())));
     return deployments;
+  }
+
+  /**
+   * Every slot the route function may send to (its known slots) has a score function among {@code
+   * deployments}: otherwise a routing table could send records to a topic nobody reads.
+   */
+  private static void servedSlots(
+      BusinessUnit unit, List<FunctionDeployer.Deployment> deployments) {
+    Set<String> served = new LinkedHashSet<>();
+    for (FunctionDeployer.Deployment d : deployments) {
+      Object slot = d.config().getUserConfig().get("modelSlot");
+      if (slot != null) {
+        served.add(String.valueOf(slot));
+      }
+    }
+    for (FunctionDeployer.Deployment d : deployments) {
+      if (ROUTE_FUNCTION.equals(d.config().getClassName())) {
+        for (String slot :
+            StageConfigs.load(d.config().getUserConfig(), RouteConfig.class).knownSlots()) {
+          if (!served.contains(slot)) {
+            throw new ConfigException(
+                "function "
+                    + d.config().getName()
+                    + " of "
+                    + unit.name
+                    + ": userConfig.slots: routes to slot '"
+                    + slot
+                    + "', which no score function serves (served: "
+                    + String.join(", ", served)
+                    + ")");
+          }
+        }
+      }
+    }
   }
 
   /** Provisions the unit and applies its function configs. */
