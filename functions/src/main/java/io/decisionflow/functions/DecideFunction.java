@@ -16,7 +16,9 @@ import org.apache.pulsar.functions.api.Function;
 
 /**
  * Decide: {@code scores} to {@code decisions} (the function's output), plus a copy to {@code
- * fraud-alerts} or {@code transactions-ok}.
+ * fraud-alerts} or {@code transactions-ok}. A score of a shadow copy never becomes a decision: the
+ * score functions write those to {@code shadow-scores}, and one that reaches {@code scores} anyway
+ * is skipped with a log line.
  */
 public class DecideFunction implements Function<byte[], CompletableFuture<Decision>> {
 
@@ -41,7 +43,18 @@ public class DecideFunction implements Function<byte[], CompletableFuture<Decisi
       throws PulsarClientException {
     Decision decision;
     try {
-      decision = stage.decide(Records.parse(input, Score.parser(), "Score"));
+      Score score = Records.parse(input, Score.parser(), "Score");
+      if (ShadowScores.isShadow(score)) {
+        context
+            .getLogger()
+            .warn(
+                "decide: skipping the score of shadow copy {} (arm {}): shadow scores are never"
+                    + " decided",
+                score.getRequest().getEnriched().getTransaction().getTransactionId(),
+                score.getRequest().getArm());
+        return CompletableFuture.completedFuture(null);
+      }
+      decision = stage.decide(score);
     } catch (InvalidRecordException e) {
       return deadLetters.send(input, e).thenApply(sent -> null);
     }

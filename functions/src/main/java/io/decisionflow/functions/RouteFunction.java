@@ -5,50 +5,230 @@ import io.decisionflow.schemas.EnrichedTransaction;
 import io.decisionflow.schemas.ScoringRequest;
 import io.decisionflow.schemas.TopicSpec;
 import io.decisionflow.schemas.Topics;
+import io.decisionflow.schemas.control.RoutingStatus;
+import io.decisionflow.schemas.control.RoutingTable;
 import io.decisionflow.stages.InvalidRecordException;
 import io.decisionflow.stages.StageConfigs;
 import io.decisionflow.stages.route.RouteConfig;
 import io.decisionflow.stages.route.RouteStage;
+import io.decisionflow.stages.route.RoutingTables;
 import java.time.Clock;
+import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Consumer;
 import org.apache.pulsar.client.api.PulsarClientException;
 import org.apache.pulsar.functions.api.Context;
 import org.apache.pulsar.functions.api.Function;
+import org.slf4j.Logger;
 
 /**
- * Route: {@code transactions-enriched} to {@code scoring-<slot>} of the card's arm. The record is
- * acknowledged once its routed copy is stored.
+ * Route: {@code transactions-enriched} to {@code scoring-<slot>} of the card's arm, plus a shadow
+ * copy to {@code scoring-<slot>} of each shadow arm that mirrors the card. The record is
+ * acknowledged once every copy is stored.
+ *
+ * <p><b>Which table.</b> The newest {@link RoutingTable} on the business unit's compacted {@code
+ * routing} topic; the table of {@code userConfig} only until one is announced. A new table applies
+ * live, between two records, without a restart. A table that breaks the rules of {@link
+ * RoutingTables} (or that reuses the current version with other arms) is refused and the current
+ * table stays. Each table applied or refused is published on {@code routing-status}.
  */
 public class RouteFunction implements Function<byte[], CompletableFuture<Void>> {
 
-  private RouteStage stage;
+  /** Where a route function learns of announced routing tables. */
+  interface TableSource extends AutoCloseable {
+    /**
+     * The tables announced so far, oldest first (after compaction, the newest only); empty if none
+     * was announced yet.
+     */
+    List<RoutingTable> announced() throws PulsarClientException;
+
+    /** Calls {@code onTable} with each table announced from now on, one at a time. */
+    void follow(Consumer<RoutingTable> onTable);
+
+    @Override
+    void close();
+  }
+
+  /** Opens the table source of a function instance. */
+  interface TableSources {
+    TableSource open(Context context, String topic) throws PulsarClientException;
+  }
+
+  static final String FROM_CONFIG = "userConfig";
+  static final String FROM_TOPIC = "routing";
+
+  private final TableSources sources;
+  private volatile RouteStage stage;
+  private Set<String> knownSlots;
   private BusinessNamespace namespace;
   private DeadLetters deadLetters;
+  private TableSource tables;
+  private Context context;
+  private Logger log;
+  private String statusTopic;
+
+  public RouteFunction() {
+    this(
+        (context, topic) ->
+            new RoutingAnnouncements(
+                context.getPulsarClient(),
+                topic,
+                context.getFunctionName() + "-" + context.getInstanceId() + "-routing",
+                context.getLogger()));
+  }
+
+  RouteFunction(TableSources sources) {
+    this.sources = sources;
+  }
 
   @Override
-  public void initialize(Context context) {
+  public void initialize(Context context) throws PulsarClientException {
+    this.context = context;
+    this.log = context.getLogger();
     RouteConfig config = StageConfigs.load(context.getUserConfigMap(), RouteConfig.class);
-    stage = new RouteStage(config, Clock.systemUTC());
+    knownSlots = config.knownSlots();
     namespace = new BusinessNamespace(context.getTenant(), context.getNamespace());
+    statusTopic = Topics.ROUTING_STATUS.in(namespace);
     deadLetters = new DeadLetters(context, "route");
+    RoutingTable initial = config.toTable();
+    stage = new RouteStage(RoutingTables.validate(initial, knownSlots), Clock.systemUTC());
+    tables = sources.open(context, Topics.ROUTING.in(namespace));
+    try {
+      List<RoutingTable> announced = tables.announced();
+      if (announced.isEmpty()) {
+        publishStatus(RoutingStatus.Event.APPLIED, initial, "", FROM_CONFIG);
+      }
+      // In order, so that a refused newest table leaves the newest valid one before it in force;
+      // only the outcome of the newest is published.
+      for (int i = 0; i < announced.size(); i++) {
+        apply(announced.get(i), i == announced.size() - 1);
+      }
+    } catch (RuntimeException | PulsarClientException e) {
+      tables.close();
+      throw e;
+    }
+    tables.follow(this::apply);
+    log.info(
+        "route: routing by table {} ({}); slots {}; following {}",
+        stage.table().getVersion(),
+        RoutingTables.describe(stage.table()),
+        knownSlots,
+        Topics.ROUTING.in(namespace));
+  }
+
+  /** Applies an announced table from the next record on, or refuses it and keeps the current. */
+  void apply(RoutingTable table) {
+    apply(table, true);
+  }
+
+  private synchronized void apply(RoutingTable table, boolean publish) {
+    RoutingTable current = stage.table();
+    try {
+      RoutingTables.validate(table, knownSlots);
+      if (table.getVersion().equals(current.getVersion())
+          && !RoutingTables.sameRouting(table, current)) {
+        throw new IllegalArgumentException(
+            "version: '"
+                + table.getVersion()
+                + "' is already applied with other arms; a changed table needs a new version");
+      }
+    } catch (RoutingTables.InvalidRoutingTableException e) {
+      refuse(table, e.reason(), current, publish);
+      return;
+    } catch (IllegalArgumentException e) {
+      refuse(table, e.getMessage(), current, publish);
+      return;
+    }
+    stage = new RouteStage(table, Clock.systemUTC());
+    log.info(
+        "route: applied routing table {} ({}), was {}",
+        table.getVersion(),
+        RoutingTables.describe(table),
+        current.getVersion());
+    if (publish) {
+      publishStatus(RoutingStatus.Event.APPLIED, table, "", FROM_TOPIC);
+    }
+  }
+
+  private void refuse(RoutingTable table, String reason, RoutingTable current, boolean publish) {
+    log.error(
+        "route: refused routing table {}: {}; still routing by {}",
+        table.getVersion(),
+        reason,
+        current.getVersion());
+    if (publish) {
+      publishStatus(RoutingStatus.Event.REFUSED, table, reason, FROM_TOPIC);
+    }
+  }
+
+  /** The table records are routed by now. */
+  RoutingTable table() {
+    return stage.table();
   }
 
   @Override
   public CompletableFuture<Void> process(byte[] input, Context context)
       throws PulsarClientException {
-    ScoringRequest request;
+    List<ScoringRequest> requests;
     try {
-      request =
-          stage.route(Records.parse(input, EnrichedTransaction.parser(), "EnrichedTransaction"));
+      requests =
+          stage.routeAll(Records.parse(input, EnrichedTransaction.parser(), "EnrichedTransaction"));
     } catch (InvalidRecordException e) {
       return deadLetters.send(input, e).thenApply(sent -> null);
     }
-    TopicSpec<ScoringRequest> topic = Topics.scoring(request.getModelSlot());
-    return context
-        .newOutputMessage(topic.in(namespace), topic.schema())
-        .key(request.getEnriched().getTransaction().getCardId())
-        .value(request)
-        .sendAsync()
-        .thenApply(sent -> null);
+    CompletableFuture<?>[] sent = new CompletableFuture<?>[requests.size()];
+    for (int i = 0; i < sent.length; i++) {
+      ScoringRequest request = requests.get(i);
+      TopicSpec<ScoringRequest> topic = Topics.scoring(request.getModelSlot());
+      sent[i] =
+          context
+              .newOutputMessage(topic.in(namespace), topic.schema())
+              .key(request.getEnriched().getTransaction().getCardId())
+              .value(request)
+              .sendAsync();
+    }
+    return sent.length == 1 ? sent[0].thenApply(id -> null) : CompletableFuture.allOf(sent);
+  }
+
+  private void publishStatus(
+      RoutingStatus.Event event, RoutingTable requested, String reason, String source) {
+    RoutingStatus status =
+        RoutingStatus.newBuilder()
+            .setFunction(
+                context.getTenant()
+                    + "/"
+                    + context.getNamespace()
+                    + "/"
+                    + context.getFunctionName())
+            .setInstanceId(context.getInstanceId())
+            .setEvent(event)
+            .setAppliedVersion(stage.table().getVersion())
+            .setRequestedVersion(requested.getVersion())
+            .setReason(reason)
+            .setSource(source)
+            .setTimeMs(System.currentTimeMillis())
+            .build();
+    try {
+      context
+          .newOutputMessage(statusTopic, Topics.ROUTING_STATUS.schema())
+          .key(context.getFunctionName() + "/" + context.getInstanceId())
+          .value(status)
+          .sendAsync()
+          .exceptionally(
+              e -> {
+                log.warn("route: cannot publish to {}: {}", statusTopic, e.toString());
+                return null;
+              });
+    } catch (PulsarClientException e) {
+      log.warn("route: cannot publish to {}: {}", statusTopic, e.toString());
+    }
+  }
+
+  @Override
+  public void close() {
+    if (tables != null) {
+      tables.close();
+    }
   }
 }

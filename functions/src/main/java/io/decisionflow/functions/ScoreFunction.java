@@ -42,6 +42,10 @@ import org.slf4j.Logger;
  * record scored once by one version. A version that cannot serve is refused and the current one
  * keeps serving. Each load and refusal is published on {@code model-status}.
  *
+ * <p><b>Shadow copies.</b> A request with {@code shadow} set (a shadow arm's mirrored copy) is
+ * scored like any other, but its score goes to {@code shadow-scores} and nothing to {@code scores},
+ * so it is never decided.
+ *
  * <p><b>Batching.</b> The function is asynchronous: records in flight are scored together, up to
  * {@code maxBatchSize} per model call, waiting at most {@code maxBatchWaitMs} for a batch to fill.
  */
@@ -52,6 +56,7 @@ public class ScoreFunction implements Function<byte[], CompletableFuture<Score>>
   private MicroBatcher<ScoreStage.Prepared, Score> batcher;
   private MicroBatchTimer timer;
   private DeadLetters deadLetters;
+  private ShadowScores shadowScores;
   private ModelDeployments deployments;
   private ModelLoader loader;
   private ModelArtifacts artifacts;
@@ -105,6 +110,7 @@ public class ScoreFunction implements Function<byte[], CompletableFuture<Score>>
             Clock.systemUTC());
     timer = MicroBatchTimer.start(batcher, "score-" + config.modelSlot + "-batches");
     deadLetters = new DeadLetters(context, "score");
+    shadowScores = new ShadowScores(context);
     gauges = registerGauges(context);
     deployments.follow(this::switchTo);
     log.info(
@@ -313,7 +319,8 @@ public class ScoreFunction implements Function<byte[], CompletableFuture<Score>>
     } catch (InvalidRecordException e) {
       return deadLetters.send(input, e).thenApply(sent -> null);
     }
-    return batcher.submit(prepared);
+    CompletableFuture<Score> scored = batcher.submit(prepared);
+    return prepared.request().getShadow() ? scored.thenCompose(shadowScores::divert) : scored;
   }
 
   /**

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.decisionflow.schemas.DeadLetter;
 import io.decisionflow.schemas.Decision;
+import io.decisionflow.schemas.Score;
 import io.decisionflow.schemas.ScoringRequest;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -24,7 +25,8 @@ class RouteAndDecideFunctionTest {
     // Given
     byte[] input = enriched().build().toByteArray();
     FakeContext context = context("route", ROUTE_CONFIG, NS + "transactions-enriched", input);
-    RouteFunction route = new RouteFunction();
+    RouteFunction route =
+        new RouteFunction((ctx, topic) -> new RouteFunctionTablesTest.FakeTables());
     route.initialize(context);
 
     // When
@@ -42,7 +44,8 @@ class RouteAndDecideFunctionTest {
   void routeDeadLettersARecordThatDoesNotParse() throws Exception {
     // Given
     FakeContext context = context("route", ROUTE_CONFIG, NS + "transactions-enriched", GARBAGE);
-    RouteFunction route = new RouteFunction();
+    RouteFunction route =
+        new RouteFunction((ctx, topic) -> new RouteFunctionTablesTest.FakeTables());
     route.initialize(context);
 
     // When
@@ -82,6 +85,43 @@ class RouteAndDecideFunctionTest {
     // Then
     assertThat(decision).isNull();
     assertDeadLetter(context, "decide", "Score");
+  }
+
+  @Test
+  void decideSkipsTheScoreOfAShadowCopy() throws Exception {
+    // Given a shadow copy's score that reached `scores`
+    Score shadow = score().setRequest(score().getRequest().toBuilder().setShadow(true)).build();
+    byte[] input = shadow.toByteArray();
+    FakeContext context = context("decide", Map.of("threshold", 0.2), NS + "scores", input);
+    DecideFunction decide = new DecideFunction();
+    decide.initialize(context);
+
+    // When
+    Decision decision = decide.process(input, context).join();
+
+    // Then
+    assertThat(decision).isNull();
+    assertThat(context.outputs()).isEmpty();
+  }
+
+  @Test
+  void shadowScoresGoToShadowScoresAndNowhereElse() {
+    // Given
+    FakeContext context = new FakeContext(Map.of());
+    ShadowScores shadowScores = new ShadowScores(context);
+    Score deciding = score().build();
+    Score shadow = score().setRequest(score().getRequest().toBuilder().setShadow(true)).build();
+
+    // When
+    Score passed = shadowScores.divert(deciding).join();
+    Score diverted = shadowScores.divert(shadow).join();
+
+    // Then
+    assertThat(passed).isSameAs(deciding);
+    assertThat(diverted).isNull();
+    assertThat(context.outputsTo(NS + "shadow-scores", Score.class)).containsExactly(shadow);
+    assertThat(context.outputs()).hasSize(1);
+    assertThat(context.outputs().get(0).key()).isEqualTo("card-1");
   }
 
   private static FakeContext context(

@@ -3,6 +3,8 @@ package io.decisionflow.deploy;
 import io.decisionflow.functions.UserConfigs;
 import io.decisionflow.schemas.BusinessNamespace;
 import io.decisionflow.stages.ConfigException;
+import io.decisionflow.stages.StageConfigs;
+import io.decisionflow.stages.route.RouteConfig;
 import io.decisionflow.stages.score.ModelDigest;
 import io.decisionflow.stages.score.ModelManifest;
 import java.nio.file.Files;
@@ -11,8 +13,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Consumer;
 import org.apache.pulsar.client.admin.PulsarAdmin;
 import org.apache.pulsar.client.admin.PulsarAdminException;
@@ -27,6 +31,9 @@ public final class Pipeline {
 
   /** What one deploy did. */
   public record Result(List<String> provisioned, Map<String, FunctionDeployer.Outcome> functions) {}
+
+  /** By name: the deploy tool runs without the Pulsar Functions API on its classpath. */
+  private static final String ROUTE_FUNCTION = "io.decisionflow.functions.RouteFunction";
 
   private final PulsarAdmin admin;
   private final Path projectDir;
@@ -59,6 +66,27 @@ public final class Pipeline {
         .filter(slot -> slot != null)
         .map(String::valueOf)
         .toList();
+  }
+
+  /**
+   * The model slots a routing table of {@code unit} may name: those its route function knows
+   * ({@code userConfig.slots}, else the slots of its configured arms and shadows), as the unit's
+   * settings render them. Needs no jar and no cluster.
+   *
+   * @throws ConfigException if the route function's userConfig is invalid
+   */
+  public Set<String> routingSlots(BusinessUnit unit) {
+    for (FunctionConfig template : FunctionDeployer.readAll(functionsDir())) {
+      if (ROUTE_FUNCTION.equals(template.getClassName())) {
+        Map<String, Object> userConfig = new LinkedHashMap<>();
+        if (template.getUserConfig() != null) {
+          userConfig.putAll(template.getUserConfig());
+        }
+        userConfig.putAll(unit.function(template.getName()).userConfig);
+        return StageConfigs.load(userConfig, RouteConfig.class).knownSlots();
+      }
+    }
+    return new LinkedHashSet<>(modelSlots());
   }
 
   /**
@@ -107,8 +135,43 @@ public final class Pipeline {
       }
       deployments.add(d);
     }
+    servedSlots(unit, deployments);
     deployments.sort(Comparator.comparingInt(d -> order(d.config().getClassName())));
     return deployments;
+  }
+
+  /**
+   * Every slot the route function may send to (its known slots) has a score function among {@code
+   * deployments}: otherwise a routing table could send records to a topic nobody reads.
+   */
+  private static void servedSlots(
+      BusinessUnit unit, List<FunctionDeployer.Deployment> deployments) {
+    Set<String> served = new LinkedHashSet<>();
+    for (FunctionDeployer.Deployment d : deployments) {
+      Object slot = d.config().getUserConfig().get("modelSlot");
+      if (slot != null) {
+        served.add(String.valueOf(slot));
+      }
+    }
+    for (FunctionDeployer.Deployment d : deployments) {
+      if (ROUTE_FUNCTION.equals(d.config().getClassName())) {
+        for (String slot :
+            StageConfigs.load(d.config().getUserConfig(), RouteConfig.class).knownSlots()) {
+          if (!served.contains(slot)) {
+            throw new ConfigException(
+                "function "
+                    + d.config().getName()
+                    + " of "
+                    + unit.name
+                    + ": userConfig.slots: routes to slot '"
+                    + slot
+                    + "', which no score function serves (served: "
+                    + String.join(", ", served)
+                    + ")");
+          }
+        }
+      }
+    }
   }
 
   /** Provisions the unit and applies its function configs. */

@@ -54,6 +54,8 @@ public final class Provisioner {
     }
     compacted(pipeline, Topics.MODELS, changes);
     compacted(pipeline, Topics.MODEL_STATUS, changes);
+    compacted(pipeline, Topics.ROUTING, changes);
+    compacted(pipeline, Topics.ROUTING_STATUS, changes);
     changes.forEach(change -> log.accept(unit.name + ": " + change));
     if (changes.isEmpty()) {
       log.accept(unit.name + ": up to date, nothing changed");

@@ -180,4 +180,43 @@ class PipelineTest {
         .config()
         .getUserConfig();
   }
+
+  @Test
+  void routingSlotsAreThoseTheRouteFunctionKnows() {
+    // Given the payments unit, whose route function lists its slots
+    BusinessUnit unit = BusinessUnit.load(pipeline.businessUnitsDir(), "payments");
+
+    // When / Then
+    assertThat(pipeline.routingSlots(unit)).containsExactly("champion", "challenger");
+    assertThat(pipeline.modelSlots())
+        .containsExactlyInAnyOrderElementsOf(pipeline.routingSlots(unit));
+  }
+
+  @Test
+  void aRouteThatMaySendToASlotNoScoreFunctionServesFailsNamingTheSlot() throws Exception {
+    // Given a unit whose route function knows a slot "fraud-v9" without a score function
+    Path file =
+        Files.writeString(
+            pipeline.businessUnitsDir().resolve("acme.yaml"),
+            """
+            tenant: acme
+            namespaces:
+              - name: fraud
+            pipeline:
+              namespace: fraud
+              functions:
+                route:
+                  userConfig:
+                    slots: [champion, fraud-v9]
+                    arms:
+                      - {name: champion, slot: champion, weight: 100}
+            """);
+    BusinessUnit unit = BusinessUnit.load(file);
+
+    // When / Then
+    assertThatThrownBy(() -> pipeline.render(unit, Map.of()))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("function route of acme")
+        .hasMessageContaining("routes to slot 'fraud-v9', which no score function serves");
+  }
 }

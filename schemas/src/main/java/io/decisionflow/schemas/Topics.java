@@ -2,6 +2,8 @@ package io.decisionflow.schemas;
 
 import io.decisionflow.schemas.control.ModelDeployment;
 import io.decisionflow.schemas.control.ModelStatus;
+import io.decisionflow.schemas.control.RoutingStatus;
+import io.decisionflow.schemas.control.RoutingTable;
 import java.util.List;
 
 /**
@@ -47,6 +49,29 @@ public final class Topics {
   public static final TopicSpec<ModelStatus> MODEL_STATUS =
       new TopicSpec<>("model-status", ModelStatus.class);
 
+  /**
+   * Scores of shadow arms' mirrored copies ({@code ScoringRequest.shadow}), written by the score
+   * functions; decide never reads them.
+   */
+  public static final TopicSpec<Score> SHADOW_SCORES =
+      new TopicSpec<>("shadow-scores", Score.class);
+
+  /**
+   * Control topic: the routing table of the unit ({@code RoutingTable}, keyed by {@code table}).
+   */
+  public static final TopicSpec<RoutingTable> ROUTING =
+      new TopicSpec<>("routing", RoutingTable.class);
+
+  /** The one key of {@link #ROUTING}: a unit's pipeline has one routing table. */
+  public static final String ROUTING_KEY = "table";
+
+  /**
+   * Control topic: the table each route function instance applied, and the tables it refused
+   * ({@code RoutingStatus}, keyed by {@code <function>/<instance id>}).
+   */
+  public static final TopicSpec<RoutingStatus> ROUTING_STATUS =
+      new TopicSpec<>("routing-status", RoutingStatus.class);
+
   private static final String SCORING_PREFIX = "scoring-";
 
   private Topics() {}
@@ -71,6 +96,9 @@ public final class Topics {
         TRANSACTIONS_OK,
         DEAD_LETTERS,
         MODELS,
-        MODEL_STATUS);
+        MODEL_STATUS,
+        SHADOW_SCORES,
+        ROUTING,
+        ROUTING_STATUS);
   }
 }

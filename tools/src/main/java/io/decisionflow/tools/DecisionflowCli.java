@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
       UndeployCommand.class,
       DemoCommand.class,
       ModelsCommand.class,
+      RoutingCommand.class,
       BenchStateCommand.class,
       CommandLine.HelpCommand.class
     })

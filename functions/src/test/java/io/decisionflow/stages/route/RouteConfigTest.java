@@ -145,7 +145,7 @@ class RouteConfigTest {
         .isInstanceOf(ConfigException.class)
         .hasMessage(
             "userConfig.arm: unknown setting for RouteConfig; known settings are arms,"
-                + " routingVersion");
+                + " routingVersion, shadows, slots");
   }
 
   @Test
@@ -173,5 +173,92 @@ class RouteConfigTest {
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("arms[*].weight")
         .hasMessageContaining("was 70");
+  }
+
+  @Test
+  void loadsShadowsAndKnownSlotsIntoTheInitialTable() {
+    // Given
+    Map<String, Object> userConfig =
+        Map.of(
+            "arms",
+            List.of(arm("champion", 100)),
+            "shadows",
+            List.of(Map.of("name", "candidate", "slot", "challenger", "mirrorPercent", "10")),
+            "slots",
+            List.of("champion", "challenger", "spare"),
+            "routingVersion",
+            "t1");
+
+    // When
+    RouteConfig config = StageConfigs.load(userConfig, RouteConfig.class);
+
+    // Then
+    assertThat(config.knownSlots()).containsExactly("champion", "challenger", "spare");
+    assertThat(config.toTable().getVersion()).isEqualTo("t1");
+    assertThat(config.toTable().getArms(0).getModelSlot()).isEqualTo("champion");
+    assertThat(config.toTable().getShadows(0).getMirrorPercent()).isEqualTo(10);
+    assertThat(config.toTable().getShadows(0).getModelSlot()).isEqualTo("challenger");
+  }
+
+  @Test
+  void knownSlotsDefaultToThoseOfTheInitialTable() {
+    RouteConfig config =
+        StageConfigs.load(
+            Map.of(
+                "arms",
+                List.of(arm("champion", 70), arm("challenger", "v2", 30)),
+                "shadows",
+                List.of(Map.of("name", "v3", "mirrorPercent", 5))),
+            RouteConfig.class);
+
+    assertThat(config.knownSlots()).containsExactly("champion", "v2", "v3");
+  }
+
+  static Stream<Arguments> invalidShadowsAndSlots() {
+    return Stream.of(
+        arguments(
+            "an arm outside the slots",
+            Map.of("arms", List.of(arm("champion", 100)), "slots", List.of("challenger")),
+            "userConfig.arms[0].slot: must be one of the slots [challenger], was champion"),
+        arguments(
+            "a shadow outside the slots",
+            Map.of(
+                "arms",
+                List.of(arm("champion", 100)),
+                "shadows",
+                List.of(Map.of("name", "x", "mirrorPercent", 5)),
+                "slots",
+                List.of("champion")),
+            "userConfig.shadows[0].slot: must be one of the slots [champion], was x"),
+        arguments(
+            "a mirror percent above 100",
+            Map.of(
+                "arms",
+                List.of(arm("champion", 100)),
+                "shadows",
+                List.of(Map.of("name", "x", "mirrorPercent", 101))),
+            "userConfig.shadows[0].mirrorPercent: must be between 0 and 100, was 101"),
+        arguments(
+            "a shadow named like an arm",
+            Map.of(
+                "arms",
+                List.of(arm("champion", 100)),
+                "shadows",
+                List.of(Map.of("name", "champion", "mirrorPercent", 1))),
+            "userConfig.shadows[0].name: must be unique among the arms and shadows, was champion"),
+        arguments(
+            "no slots",
+            Map.of("arms", List.of(arm("champion", 100)), "slots", List.of()),
+            "userConfig.slots: must list at least one slot"));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("invalidShadowsAndSlots")
+  void rejectsInvalidShadowsAndSlotsNamingTheField(
+      String problem, Map<String, Object> userConfig, String message) {
+    assertThatThrownBy(() -> StageConfigs.load(userConfig, RouteConfig.class))
+        .as(problem)
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining(message);
   }
 }

@@ -71,6 +71,21 @@ class ScoreStageTest {
   }
 
   @Test
+  void aShadowRequestIsScoredLikeAnyOtherAndItsScoreSaysShadow() {
+    // Given a shadow arm's mirrored copy
+    ScoreStage stage = stage();
+    ScoringRequest request = scoringRequest().setShadow(true).setArm("candidate").build();
+
+    // When
+    Score score = stage.score(request);
+
+    // Then the score keeps the flag, which keeps it away from decisions
+    assertThat(score.getRequest().getShadow()).isTrue();
+    assertThat(score.getRequest().getArm()).isEqualTo("candidate");
+    assertThat(score.getScore()).isEqualTo(FakeModel.scoreOf(model.rows().get(0)));
+  }
+
+  @Test
   void scoreCarriesSlotVersionModelOutputAndScoredAt() {
     // Given
     ScoreStage stage = stage();

@@ -1,0 +1,50 @@
+package io.decisionflow.functions;
+
+import io.decisionflow.schemas.BusinessNamespace;
+import io.decisionflow.schemas.Score;
+import io.decisionflow.schemas.Topics;
+import java.util.concurrent.CompletableFuture;
+import org.apache.pulsar.client.api.PulsarClientException;
+import org.apache.pulsar.functions.api.Context;
+
+/**
+ * Keeps the scores of shadow copies away from decisions: a score of a shadow request ({@code
+ * ScoringRequest.shadow}) goes to the unit's {@code shadow-scores} topic and the function returns
+ * nothing for it, so nothing reaches {@code scores}; any other score passes through.
+ */
+final class ShadowScores {
+
+  private final Context context;
+  private final String topic;
+
+  ShadowScores(Context context) {
+    this.context = context;
+    this.topic =
+        Topics.SHADOW_SCORES.in(new BusinessNamespace(context.getTenant(), context.getNamespace()));
+  }
+
+  /** Whether {@code score} belongs to a shadow copy. */
+  static boolean isShadow(Score score) {
+    return score != null && score.getRequest().getShadow();
+  }
+
+  /**
+   * The score to return to {@code scores}: {@code score} itself, or null for a shadow score, which
+   * completes once it is stored on {@code shadow-scores}.
+   */
+  CompletableFuture<Score> divert(Score score) {
+    if (!isShadow(score)) {
+      return CompletableFuture.completedFuture(score);
+    }
+    try {
+      return context
+          .newOutputMessage(topic, Topics.SHADOW_SCORES.schema())
+          .key(score.getRequest().getEnriched().getTransaction().getCardId())
+          .value(score)
+          .sendAsync()
+          .thenApply(sent -> null);
+    } catch (PulsarClientException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+}
