@@ -90,6 +90,11 @@ public final class Guard {
    */
   public Optional<Verdict> observe(Decision decision) {
     record(decision);
+    return judgeThrottled();
+  }
+
+  /** {@link #judge()}, but at most once a second of the clock; empty in between. */
+  public Optional<Verdict> judgeThrottled() {
     long now = clock.millis();
     if (lastJudgedMs != Long.MIN_VALUE && now - lastJudgedMs < JUDGE_EVERY_MS) {
       return Optional.empty();
