@@ -11,10 +11,13 @@ import io.decisionflow.stages.guard.Guard;
 import io.decisionflow.stages.guard.GuardConfig;
 import io.decisionflow.stages.route.RoutingTables;
 import java.time.Clock;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
@@ -81,9 +84,9 @@ public class GuardFunction implements Function<byte[], CompletableFuture<Void>> 
     tables = sources.open(context, routingTopic);
     try {
       List<RoutingTable> announced = tables.announced();
-      if (!announced.isEmpty()) {
-        follow(announced.get(announced.size() - 1));
-      }
+      // In order, as the route functions apply them: a refused newest table leaves the newest
+      // valid one before it in force.
+      announced.forEach(this::follow);
     } catch (RuntimeException | PulsarClientException e) {
       tables.close();
       throw e;
@@ -105,9 +108,34 @@ public class GuardFunction implements Function<byte[], CompletableFuture<Void>> 
         config.championArm);
   }
 
-  /** The table in force from now on (a new version starts the windows afresh). */
+  /**
+   * The table in force from now on (a new version starts the windows afresh), unless the route
+   * functions refuse it: then the table before stays.
+   */
   synchronized void follow(RoutingTable table) {
     Optional<RoutingTable> before = guard.table();
+    Set<String> slots = new LinkedHashSet<>();
+    if (config.routing != null) {
+      slots.addAll(config.routing.knownSlots());
+    } else {
+      table.getArmsList().forEach(a -> slots.add(a.getModelSlot()));
+      table.getShadowsList().forEach(a -> slots.add(a.getModelSlot()));
+    }
+    List<String> problems = new ArrayList<>(RoutingTables.problems(table, slots));
+    if (before.isPresent()
+        && before.get().getVersion().equals(table.getVersion())
+        && !RoutingTables.sameRouting(before.get(), table)) {
+      problems.add("version: '" + table.getVersion() + "' is already in force with other arms");
+    }
+    if (!problems.isEmpty()) {
+      log.warn(
+          "guard: ignoring routing table {}, which the route functions refuse ({}); still watching"
+              + " {}",
+          table.getVersion(),
+          String.join("; ", problems),
+          before.map(RoutingTable::getVersion).orElse("no table"));
+      return;
+    }
     guard.table(table);
     if (before.isEmpty() || !before.get().getVersion().equals(table.getVersion())) {
       boolean hasChampion =

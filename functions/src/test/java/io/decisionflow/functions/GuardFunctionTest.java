@@ -184,4 +184,25 @@ class GuardFunctionTest {
     assertThat(letters.get(0).getReason()).contains("is not a Decision");
     assertThat(published()).isEmpty();
   }
+
+  @Test
+  void aTableTheRouteFunctionsRefuseLeavesTheTableBeforeInForce() throws Exception {
+    // Given a valid table, then one whose weights add up to 90, announced before the start
+    RoutingTable bad = table("t-2", 60, 30);
+    start(Map.of(), table("t-1", 50, 50), bad);
+
+    // When the challenger of t-1 falls back for over a second
+    decide("t-1", "challenger", true, 60);
+    clock.advance(Duration.ofSeconds(1));
+    decide("t-1", "challenger", true, 1);
+
+    // Then the guard judged t-1 and rolled it back
+    assertThat(published())
+        .extracting(RoutingTable::getVersion)
+        .containsExactly("t-1-rollback-challenger");
+
+    // And a live table with the version in force but other arms is ignored too
+    tables.announce(table("t-1", 100, 0));
+    assertThat(guard.totals("challenger").orElseThrow().decisions()).isEqualTo(61);
+  }
 }
