@@ -29,6 +29,7 @@ final class RoutingAnnouncements implements RouteFunction.TableSource {
   private static final long POLL_MS = 500;
 
   private final String topic;
+  private final String stage;
   private final Logger log;
   private final Reader<byte[]> reader;
   private volatile boolean closed;
@@ -37,6 +38,18 @@ final class RoutingAnnouncements implements RouteFunction.TableSource {
   /** Opens a reader on {@code topic} from its earliest (compacted) record. */
   RoutingAnnouncements(PulsarClient client, String topic, String readerName, Logger log)
       throws PulsarClientException {
+    this(client, topic, readerName, log, "route");
+  }
+
+  /**
+   * Opens a reader on {@code topic} from its earliest (compacted) record.
+   *
+   * @param stage the stage that follows the tables, which its log lines name
+   */
+  RoutingAnnouncements(
+      PulsarClient client, String topic, String readerName, Logger log, String stage)
+      throws PulsarClientException {
+    this.stage = stage;
     this.topic = topic;
     this.log = log;
     this.reader =
@@ -80,15 +93,15 @@ final class RoutingAnnouncements implements RouteFunction.TableSource {
                   }
                 } catch (PulsarClientException e) {
                   if (!closed) {
-                    log.warn("route: reading {} failed, retrying: {}", topic, e.toString());
+                    log.warn("{}: reading {} failed, retrying: {}", stage, topic, e.toString());
                     pause();
                   }
                 } catch (RuntimeException e) {
-                  log.error("route: handling a routing table failed", e);
+                  log.error(stage + ": handling a routing table failed", e);
                 }
               }
             },
-            "route-routing-tables");
+            stage + "-routing-tables");
     follower.setDaemon(true);
     follower.start();
   }
@@ -96,7 +109,8 @@ final class RoutingAnnouncements implements RouteFunction.TableSource {
   private RoutingTable parse(Message<byte[]> message) {
     if (!Topics.ROUTING_KEY.equals(message.getKey())) {
       log.warn(
-          "route: skipping {} on {}: keyed '{}', routing tables are keyed '{}'",
+          "{}: skipping {} on {}: keyed '{}', routing tables are keyed '{}'",
+          stage,
           message.getMessageId(),
           topic,
           message.getKey(),
@@ -107,7 +121,8 @@ final class RoutingAnnouncements implements RouteFunction.TableSource {
       return RoutingTable.parseFrom(message.getValue());
     } catch (InvalidProtocolBufferException e) {
       log.warn(
-          "route: skipping {} on {}: not a RoutingTable ({})",
+          "{}: skipping {} on {}: not a RoutingTable ({})",
+          stage,
           message.getMessageId(),
           topic,
           e.getMessage());

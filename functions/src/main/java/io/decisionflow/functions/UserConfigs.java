@@ -3,6 +3,7 @@ package io.decisionflow.functions;
 import io.decisionflow.stages.StageConfigs;
 import io.decisionflow.stages.decide.DecideConfig;
 import io.decisionflow.stages.enrich.EnrichConfig;
+import io.decisionflow.stages.guard.GuardConfig;
 import io.decisionflow.stages.route.RouteConfig;
 import io.decisionflow.stages.score.ScoreConfig;
 import java.util.Map;
@@ -22,7 +23,8 @@ public final class UserConfigs {
           "io.decisionflow.functions.EnrichFunction", EnrichConfig.class,
           "io.decisionflow.functions.RouteFunction", RouteConfig.class,
           "io.decisionflow.functions.ScoreFunction", ScoreConfig.class,
-          "io.decisionflow.functions.DecideFunction", DecideConfig.class);
+          "io.decisionflow.functions.DecideFunction", DecideConfig.class,
+          "io.decisionflow.functions.GuardFunction", GuardConfig.class);
 
   private UserConfigs() {}
 

@@ -19,7 +19,8 @@ class UserConfigsTest {
                 EnrichFunction.class.getName(),
                 RouteFunction.class.getName(),
                 ScoreFunction.class.getName(),
-                DecideFunction.class.getName()));
+                DecideFunction.class.getName(),
+                GuardFunction.class.getName()));
     for (String name : UserConfigs.BY_FUNCTION.keySet()) {
       assertThat(Function.class).isAssignableFrom(Class.forName(name));
     }

@@ -89,7 +89,7 @@ class PipelineIT {
     assertThat(result.functions().values()).containsOnly(FunctionDeployer.Outcome.CREATED);
     assertThat(result.functions().keySet())
         .containsExactlyInAnyOrder(
-            "enrich", "route", "score-champion", "score-challenger", "decide");
+            "enrich", "route", "score-champion", "score-challenger", "decide", "guard");
     collect(
         Topics.DECISIONS.in(ns),
         Topics.DECISIONS.schema(),

@@ -35,6 +35,11 @@ public final class Pipeline {
   /** By name: the deploy tool runs without the Pulsar Functions API on its classpath. */
   private static final String ROUTE_FUNCTION = "io.decisionflow.functions.RouteFunction";
 
+  private static final String GUARD_FUNCTION = "io.decisionflow.functions.GuardFunction";
+
+  /** The guard's userConfig key for the route function's initial table. */
+  static final String GUARD_ROUTING_KEY = "routing";
+
   private final PulsarAdmin admin;
   private final Path projectDir;
   private final Consumer<String> log;
@@ -115,29 +120,93 @@ public final class Pipeline {
   }
 
   /**
-   * The function configs of the unit, rendered and validated, in deploy order (decide, score,
-   * route, enrich: consumers exist before their producers).
+   * The function configs of the unit, rendered and validated, in deploy order (guard, decide,
+   * score, route, enrich: consumers exist before their producers). A guard function whose
+   * userConfig names no {@code routing} gets the route function's initial table there ({@code
+   * arms}, {@code shadows}, {@code routingVersion}, {@code slots}), so that it can roll back an arm
+   * before any table is published.
    *
    * @param overrides userConfig keys by function name, applied last (e.g. a local model path)
    * @throws ConfigException if a function's userConfig is invalid, naming function and field
    */
   public List<FunctionDeployer.Deployment> render(
       BusinessUnit unit, Map<String, Map<String, Object>> overrides) {
+    List<FunctionConfig> templates = FunctionDeployer.readAll(functionsDir());
+    Map<String, Object> routeTable = null;
+    for (FunctionConfig template : templates) {
+      if (ROUTE_FUNCTION.equals(template.getClassName())) {
+        // Checked here, so that a bad route table fails naming the route function, not the guard
+        routeTable = new LinkedHashMap<>();
+        for (Map.Entry<String, Object> e :
+            validated(FunctionDeployer.render(template, unit, overrides, projectDir), unit)
+                .config()
+                .getUserConfig()
+                .entrySet()) {
+          if (!e.getKey().startsWith("_")) {
+            routeTable.put(e.getKey(), e.getValue());
+          }
+        }
+      }
+    }
     List<FunctionDeployer.Deployment> deployments = new ArrayList<>();
-    for (FunctionConfig template : FunctionDeployer.readAll(functionsDir())) {
+    for (FunctionConfig template : templates) {
+      Map<String, Map<String, Object>> withTable = overrides;
+      if (GUARD_FUNCTION.equals(template.getClassName())) {
+        withTable = guardOverrides(template, unit, overrides, routeTable);
+      }
       FunctionDeployer.Deployment d =
-          FunctionDeployer.render(template, unit, overrides, projectDir);
-      try {
-        UserConfigs.validate(d.config().getClassName(), d.config().getUserConfig());
-      } catch (IllegalArgumentException e) {
+          validated(FunctionDeployer.render(template, unit, withTable, projectDir), unit);
+      if (GUARD_FUNCTION.equals(d.config().getClassName())
+          && d.config().getParallelism() != null
+          && d.config().getParallelism() != 1) {
         throw new ConfigException(
-            "function " + d.config().getName() + " of " + unit.name + ": " + e.getMessage(), e);
+            "function "
+                + d.config().getName()
+                + " of "
+                + unit.name
+                + ": parallelism: must be 1 (each arm's window must see all its decisions), was "
+                + d.config().getParallelism());
       }
       deployments.add(d);
     }
     servedSlots(unit, deployments);
     deployments.sort(Comparator.comparingInt(d -> order(d.config().getClassName())));
     return deployments;
+  }
+
+  /** {@code d}, once its userConfig is valid for its class. */
+  private static FunctionDeployer.Deployment validated(
+      FunctionDeployer.Deployment d, BusinessUnit unit) {
+    try {
+      UserConfigs.validate(d.config().getClassName(), d.config().getUserConfig());
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException(
+          "function " + d.config().getName() + " of " + unit.name + ": " + e.getMessage(), e);
+    }
+    return d;
+  }
+
+  /** {@code overrides} plus the route function's table for the guard, unless it names one. */
+  private static Map<String, Map<String, Object>> guardOverrides(
+      FunctionConfig guard,
+      BusinessUnit unit,
+      Map<String, Map<String, Object>> overrides,
+      Map<String, Object> routeTable) {
+    Map<String, Object> own = overrides.getOrDefault(guard.getName(), Map.of());
+    boolean named =
+        own.containsKey(GUARD_ROUTING_KEY)
+            || unit.function(guard.getName()).userConfig.containsKey(GUARD_ROUTING_KEY)
+            || (guard.getUserConfig() != null
+                && guard.getUserConfig().containsKey(GUARD_ROUTING_KEY));
+    if (named || routeTable == null) {
+      return overrides;
+    }
+    Map<String, Object> settings = new LinkedHashMap<>();
+    settings.put(GUARD_ROUTING_KEY, routeTable);
+    settings.putAll(own);
+    Map<String, Map<String, Object>> all = new LinkedHashMap<>(overrides);
+    all.put(guard.getName(), settings);
+    return all;
   }
 
   /**
@@ -269,6 +338,7 @@ public final class Pipeline {
   private static int order(String className) {
     String simple = className.substring(className.lastIndexOf('.') + 1);
     return switch (simple) {
+      case "GuardFunction" -> -1;
       case "DecideFunction" -> 0;
       case "ScoreFunction" -> 1;
       case "RouteFunction" -> 2;

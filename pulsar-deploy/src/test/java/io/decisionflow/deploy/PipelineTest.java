@@ -47,11 +47,11 @@ class PipelineTest {
     // When its pipeline is rendered
     List<FunctionDeployer.Deployment> deployments = pipeline.render(unit, Map.of());
 
-    // Then it is decide, the score functions, route, enrich: consumers before producers
+    // Then it is guard, decide, the score functions, route, enrich: consumers before producers
     List<String> names = deployments.stream().map(d -> d.config().getName()).toList();
     assertThat(names).hasSize(ShippedFiles.functionFiles().size());
-    assertThat(names.get(0)).isEqualTo("decide");
-    assertThat(names.subList(1, names.size() - 2))
+    assertThat(names.subList(0, 2)).containsExactly("guard", "decide");
+    assertThat(names.subList(2, names.size() - 2))
         .isNotEmpty()
         .allMatch(n -> n.startsWith("score-"));
     assertThat(names.subList(names.size() - 2, names.size())).containsExactly("route", "enrich");
@@ -218,5 +218,50 @@ class PipelineTest {
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("function route of acme")
         .hasMessageContaining("routes to slot 'fraud-v9', which no score function serves");
+  }
+
+  @Test
+  void theGuardGetsTheRouteFunctionsTableOfTheUnit() {
+    // Given the lending unit, whose route function has its own arms
+    BusinessUnit unit = BusinessUnit.load(pipeline.businessUnitsDir(), "lending");
+
+    // When its pipeline is rendered
+    List<FunctionDeployer.Deployment> deployments = pipeline.render(unit, Map.of());
+
+    // Then the guard's userConfig.routing is the route function's table, without deploy metadata
+    Map<String, Object> route = userConfig(deployments, "route");
+    @SuppressWarnings("unchecked")
+    Map<String, Object> routing =
+        (Map<String, Object>) userConfig(deployments, "guard").get(Pipeline.GUARD_ROUTING_KEY);
+    assertThat(routing).isNotNull();
+    assertThat(routing.get("arms")).isEqualTo(route.get("arms"));
+    assertThat(routing.get("routingVersion")).isEqualTo(route.get("routingVersion"));
+    assertThat(routing.keySet()).noneMatch(k -> k.startsWith("_"));
+    assertThat(userConfig(deployments, "guard")).containsEntry("maxFallbackRatePercent", 20);
+  }
+
+  @Test
+  void aGuardWithMoreThanOneInstanceFailsNamingTheFunction() throws Exception {
+    // Given a unit that asks for two guard instances
+    Path file =
+        Files.writeString(
+            pipeline.businessUnitsDir().resolve("acme.yaml"),
+            """
+            tenant: acme
+            namespaces:
+              - name: fraud
+            pipeline:
+              namespace: fraud
+              functions:
+                guard:
+                  parallelism: 2
+            """);
+    BusinessUnit unit = BusinessUnit.load(file);
+
+    // When / Then
+    assertThatThrownBy(() -> pipeline.render(unit, Map.of()))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("function guard of acme")
+        .hasMessageContaining("parallelism: must be 1");
   }
 }

@@ -49,8 +49,8 @@ class ShippedFilesTest {
             .map(f -> FunctionDeployer.read(f).getName())
             .collect(Collectors.toCollection(TreeSet::new));
 
-    // Then enrich, route, decide and at least one score function are there
-    assertThat(names).contains("enrich", "route", "decide");
+    // Then enrich, route, decide, guard and at least one score function are there
+    assertThat(names).contains("enrich", "route", "decide", "guard");
     assertThat(names).anyMatch(n -> n.startsWith("score-"));
     assertThat(ShippedFiles.businessUnitFiles()).isNotEmpty();
   }

@@ -132,4 +132,35 @@ class RoutingCommandTest {
             "arms[1].model_slot: unknown slot 'fraud-v9'; the pipeline serves challenger, champion")
         .contains("arms[*].weight: must add up to 100, was 90");
   }
+
+  @Test
+  void showNamesWhoPublishedATableAndWhy() {
+    // Given a table published by the guard
+    RoutingTable rollback =
+        RoutingTable.newBuilder()
+            .setVersion("t-2-rollback-challenger")
+            .addArms(
+                io.decisionflow.schemas.control.RoutingArm.newBuilder()
+                    .setName("champion")
+                    .setModelSlot("champion")
+                    .setWeight(100))
+            .addArms(
+                io.decisionflow.schemas.control.RoutingArm.newBuilder()
+                    .setName("challenger")
+                    .setModelSlot("challenger")
+                    .setWeight(0))
+            .setPublishedAtMs(0)
+            .setPublishedBy("guard")
+            .setReason(
+                "arm challenger: fallback rate 100.0% over the last 60 s (63 of 63"
+                    + " decisions) exceeds 20%")
+            .build();
+
+    // When / Then its line in `routing show` says by whom and why
+    assertThat(RoutingCommand.ShowTable.line(rollback))
+        .isEqualTo(
+            "t-2-rollback-challenger: champion=champion:100, challenger=challenger:0  (published"
+                + " 1970-01-01T00:00:00Z by guard; reason: arm challenger: fallback rate 100.0%"
+                + " over the last 60 s (63 of 63 decisions) exceeds 20%)");
+  }
 }
