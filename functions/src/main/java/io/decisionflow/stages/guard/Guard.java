@@ -192,7 +192,7 @@ public final class Guard {
                   t.decisions(),
                   number(config.maxFallbackRatePercent))));
     }
-    if (champion.decisions() >= config.minRecords) {
+    if (champion.decisions() >= config.minRecords && t.alerts() >= config.minAlerts) {
       // A champion without alerts counts as one, so that one alert of an arm is not infinitely
       // many times the champion's rate.
       double championRate =
@@ -220,19 +220,29 @@ public final class Guard {
                     number(config.maxAlertRateRatio))));
       }
     }
-    if (t.latencies() >= config.minRecords && t.p99Ms() > config.maxP99LatencyMs) {
+    boolean championJudged = champion.latencies() >= config.minRecords;
+    if (t.latencies() >= config.minRecords
+        && t.p99Ms() > config.maxP99LatencyMs
+        && (!championJudged || t.p99Ms() > config.maxP99LatencyRatio * champion.p99Ms())) {
       return Optional.of(
           new Breach(
               arm,
               "p99_latency",
               String.format(
                   Locale.ROOT,
-                  "arm %s: p99 latency route to score %d ms%s (%d decisions) exceeds %d ms",
+                  "arm %s: p99 latency route to score %d ms%s (%d decisions) exceeds %d ms%s",
                   arm,
                   t.p99Ms(),
                   window,
                   t.latencies(),
-                  config.maxP99LatencyMs)));
+                  config.maxP99LatencyMs,
+                  championJudged
+                      ? String.format(
+                          Locale.ROOT,
+                          " and %sx the champion's %d ms",
+                          number(config.maxP99LatencyRatio),
+                          champion.p99Ms())
+                      : "")));
     }
     return Optional.empty();
   }

@@ -25,8 +25,22 @@ public final class GuardConfig implements StageConfigs.Validated {
    */
   public double maxAlertRateRatio = 3.0;
 
-  /** Highest 99th percentile of route-to-score latency of an arm, in milliseconds (> 0). */
+  /**
+   * Alerts an arm needs in the window before its alert rate is judged (>= 1), so that a handful of
+   * alerts on a small sample does not roll it back.
+   */
+  public int minAlerts = 10;
+
+  /**
+   * Highest 99th percentile of route-to-score latency of an arm, in milliseconds (> 0). An arm is
+   * judged too slow only when it is also {@link #maxP99LatencyRatio} times slower than the champion
+   * (when the champion has {@link #minRecords} decisions): a machine that is slow for every arm is
+   * not the arm's fault.
+   */
   public long maxP99LatencyMs = 500;
+
+  /** How many times the champion's p99 latency an arm may reach before it is too slow (> 1). */
+  public double maxP99LatencyRatio = 2.0;
 
   /** The arm that is never rolled back, and that takes the weight of a rolled-back arm. */
   public String championArm = "champion";
@@ -61,6 +75,12 @@ public final class GuardConfig implements StageConfigs.Validated {
         "must be a finite number above 0");
     ConfigException.require(
         maxP99LatencyMs > 0, "maxP99LatencyMs", maxP99LatencyMs, "must be above 0");
+    ConfigException.require(minAlerts >= 1, "minAlerts", minAlerts, "must be at least 1");
+    ConfigException.require(
+        maxP99LatencyRatio > 1 && Double.isFinite(maxP99LatencyRatio),
+        "maxP99LatencyRatio",
+        maxP99LatencyRatio,
+        "must be above 1");
     ConfigException.require(
         championArm != null && !championArm.isBlank(), "championArm", championArm, "is required");
     ConfigException.require(

@@ -186,20 +186,51 @@ class GuardTest {
 
   @Test
   void anAlertRateTooManyTimesTheChampionsBreaks() {
-    // Given a champion alerting 2 of 100 (2%) and a challenger 7 of 100 (7%, 3.5 times)
+    // Given a champion alerting 4 of 200 (2%) and a challenger 14 of 200 (7%, 3.5 times)
     Guard guard = guard();
-    feed(guard, 98, decision("champion", false, false, 10));
-    feed(guard, 2, decision("champion", false, true, 10));
-    feed(guard, 93, decision("challenger", false, false, 10));
-    feed(guard, 7, decision("challenger", false, true, 10));
+    feed(guard, 196, decision("champion", false, false, 10));
+    feed(guard, 4, decision("champion", false, true, 10));
+    feed(guard, 186, decision("challenger", false, false, 10));
+    feed(guard, 14, decision("challenger", false, true, 10));
 
     // When / Then
     Guard.Verdict verdict = guard.judge().orElseThrow();
     assertThat(verdict.breaches().get(0).kpi()).isEqualTo("alert_rate_ratio");
     assertThat(verdict.reason())
         .isEqualTo(
-            "arm challenger: alert rate 7.0% over the last 60 s (7 of 100 decisions) is 3.5"
-                + " times the champion's 2.0% (2 of 100), exceeds 3x");
+            "arm challenger: alert rate 7.0% over the last 60 s (14 of 200 decisions) is 3.5"
+                + " times the champion's 2.0% (4 of 200), exceeds 3x");
+  }
+
+  @Test
+  void anAlertRateOnFewerThanMinAlertsIsNotJudged() {
+    // Given a challenger alerting 9 of 100 against a champion's 1 of 100: 9 times, but 9 alerts
+    Guard guard = guard();
+    feed(guard, 99, decision("champion", false, false, 10));
+    feed(guard, 1, decision("champion", false, true, 10));
+    feed(guard, 91, decision("challenger", false, false, 10));
+    feed(guard, 9, decision("challenger", false, true, 10));
+    assertThat(guard.judge()).isEmpty();
+
+    // When a tenth alert comes, it is judged
+    feed(guard, 1, decision("challenger", false, true, 10));
+    assertThat(guard.judge().orElseThrow().breaches().get(0).kpi()).isEqualTo("alert_rate_ratio");
+  }
+
+  @Test
+  void aMachineSlowForEveryArmIsNotTheArmsFault() {
+    // Given both arms at 700 ms p99, above the 500 ms bound
+    Guard guard = guard();
+    feed(guard, 100, decision("champion", false, false, 700));
+    feed(guard, 100, decision("challenger", false, false, 700));
+    assertThat(guard.judge()).isEmpty();
+
+    // When the challenger alone gets more than twice as slow as the champion, it breaks
+    feed(guard, 10, decision("challenger", false, false, 1500));
+    assertThat(guard.judge().orElseThrow().reason())
+        .isEqualTo(
+            "arm challenger: p99 latency route to score 1510 ms over the last 60 s (110"
+                + " decisions) exceeds 500 ms and 2x the champion's 710 ms");
   }
 
   @Test
