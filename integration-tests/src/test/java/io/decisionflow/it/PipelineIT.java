@@ -190,7 +190,7 @@ class PipelineIT {
       history.add(send(ordinary(goodCard, DAYTIME + i * 3_600_000L, 25.0 + i)));
     }
     // 5x the card's mean, online, in a high-risk country, 20 s after its previous transaction:
-    // the generator's true fraud probability of these features is 0.62, and v1 scores 0.28.
+    // the generator's true fraud probability of these features is 0.62, and v1 scores 0.36.
     String fraud =
         send(
             ordinary(fraudCard, DAYTIME + 4 * 3_600_000L + 20_000, 150.0).toBuilder()

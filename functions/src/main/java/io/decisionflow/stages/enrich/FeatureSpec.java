@@ -44,9 +44,10 @@ import java.util.Set;
  *   <li>{@code max_amount_24h_log}: ln(1 + the largest amount in the 24 h window), 0 if empty
  *   <li>{@code distinct_merchants_1h}: distinct merchant ids among the card's transactions with
  *       event time in [t - 1 h, t], counted over the newest {@value #MAX_RECENT_MERCHANTS} only
- *   <li>{@code amount_zscore}: (amount - the card's running mean) / the running sample standard
- *       deviation (Welford), 0 before two transactions or while the deviation is 0, capped at
- *       &plusmn;{@value #MAX_ZSCORE}
+ *   <li>{@code amount_zscore}: (amount - the card's running mean) / its running sample standard
+ *       deviation (Welford), with the deviation at least {@value #MIN_STD_SHARE} x the mean, so a
+ *       card of near-equal amounts does not blow it up; 0 before two transactions or while the
+ *       deviation is 0; capped at &plusmn;{@value #MAX_ZSCORE} (further out says nothing more)
  *   <li>{@code country_changed}: 1 if the merchant country differs from the country of the card's
  *       newest transaction by event time, 0 for a new card
  * </ul>
@@ -114,7 +115,8 @@ public final class FeatureSpec {
   public static final int MAX_RECENT_IDS = 16;
 
   static final double MAX_RATIO = 100.0;
-  static final double MAX_ZSCORE = 100.0;
+  static final double MAX_ZSCORE = 10.0;
+  static final double MIN_STD_SHARE = 0.1;
   static final double NEW_CARD_GAP_SECONDS = 30 * 24 * 3600.0;
 
   private FeatureSpec() {}
@@ -200,11 +202,14 @@ public final class FeatureSpec {
         merchants.add(visit.getMerchantId());
       }
     }
-    double std = count >= 2 ? Math.sqrt(prior.getAmountM2() / (count - 1)) : 0.0;
-    double zscore =
-        std > 0
-            ? Math.max(-MAX_ZSCORE, Math.min(MAX_ZSCORE, (amount - runningMean(prior)) / std))
+    double runningMean = runningMean(prior);
+    double std =
+        count >= 2
+            ? Math.max(
+                Math.sqrt(prior.getAmountM2() / (count - 1)), MIN_STD_SHARE * Math.abs(runningMean))
             : 0.0;
+    double zscore =
+        std > 0 ? Math.max(-MAX_ZSCORE, Math.min(MAX_ZSCORE, (amount - runningMean) / std)) : 0.0;
     boolean countryChanged =
         count > 0
             && !prior.getLastCountry().isEmpty()

@@ -124,6 +124,12 @@ class EventTimeFeaturesTest {
     assertThat(at(state, S + 3 * MIN, ZSCORE)).isCloseTo(-1.9f, within(1e-5f)); // (1 - 20) / 10
     assertThat(FeatureSpec.compute(txn("t4", 45, S + 3 * MIN), state)[ZSCORE])
         .isCloseTo(2.5f, within(1e-5f));
+    // near-equal amounts: the deviation is at least a tenth of the mean; far out is capped
+    CardState flat = fold(txn("t1", 30, S), txn("t2", 31, S + MIN), txn("t3", 32, S + 2 * MIN));
+    assertThat(FeatureSpec.compute(txn("t4", 34.1, S + 3 * MIN), flat)[ZSCORE])
+        .isCloseTo(1.0f, within(1e-4f)); // (34.1 - 31) / 3.1
+    assertThat(FeatureSpec.compute(txn("t4", 150, S + 3 * MIN), flat)[ZSCORE]).isEqualTo(10f);
+    assertThat(FeatureSpec.compute(txn("t4", 0, S + 3 * MIN), flat)[ZSCORE]).isEqualTo(-10f);
     // one transaction has no deviation yet
     assertThat(at(fold(txn("t1", 10, S)), S + MIN, ZSCORE)).isEqualTo(0f);
   }
