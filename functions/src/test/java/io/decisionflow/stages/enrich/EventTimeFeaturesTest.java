@@ -211,6 +211,37 @@ class EventTimeFeaturesTest {
   }
 
   @Test
+  void aRedeliveryOnAStateWrittenBySpecV1GetsTheFeaturesOfItsPreviousState() {
+    // Given: a v1 state: t2 applied on top of t1, the state before t2 kept as previous
+    CardState beforeT2 =
+        CardState.newBuilder()
+            .setCount(1)
+            .setAmountSum(10)
+            .setLastEventTimeMs(S)
+            .setLastTransactionId("t1")
+            .build();
+    CardState v1 =
+        CardState.newBuilder()
+            .setCount(2)
+            .setAmountSum(30)
+            .setLastEventTimeMs(S + MIN)
+            .setLastTransactionId("t2")
+            .setPrevious(beforeT2)
+            .build();
+    Transaction t2 = txn("t2", 20, S + MIN);
+
+    // When
+    EnrichStage.Step step = EnrichStage.step(v1, t2, FeatureSpec.DEFAULT_ALLOWED_LATENESS_MS, 1L);
+
+    // Then: not applied again, and its v1 features are those it had on the previous state
+    assertThat(step.next()).isSameAs(v1);
+    float[] expected = FeatureSpec.compute(t2, beforeT2);
+    for (int i = 0; i < 8; i++) {
+      assertThat(step.enriched().getFeatures(i).getValue()).isEqualTo((double) expected[i]);
+    }
+  }
+
+  @Test
   void aRepeatedOlderIdDoesNotCountTwiceWithinTheBound() {
     // Given: t1 then t2
     EnrichStage stage = stage();
