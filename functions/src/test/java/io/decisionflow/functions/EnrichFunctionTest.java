@@ -87,7 +87,9 @@ class EnrichFunctionTest {
     assertThat(enriched.getFeatures(2).getValue()).isCloseTo(1.609438, within(1e-5)); // ln 5
     CardState state = CardState.parseFrom(context.state("fraud-card/card-1").orElseThrow());
     assertThat(state.getCount()).isEqualTo(5);
-    assertThat(state.getPrevious()).isEqualTo(prior);
+    assertThat(state.getLastTransactionId())
+        .isEqualTo(enriched.getTransaction().getTransactionId());
+    assertThat(state.getLastFeaturesCount()).isEqualTo(enriched.getFeaturesCount());
   }
 
   @Test

@@ -8,6 +8,7 @@ import io.decisionflow.deploy.ModelRegistry;
 import io.decisionflow.deploy.Provisioner;
 import io.decisionflow.schemas.BusinessNamespace;
 import io.decisionflow.schemas.control.ModelDeployment;
+import io.decisionflow.stages.enrich.FeatureSpec;
 import io.decisionflow.stages.score.ModelDigest;
 import java.net.URI;
 import java.nio.file.Files;
@@ -47,7 +48,7 @@ class ModelRegistryIT {
     assertThat(champion.getAnnouncedBy()).isEqualTo("it-again");
     assertThat(champion.getModelName()).isEqualTo("fraud");
     assertThat(champion.getModelVersion()).isEqualTo("v1");
-    assertThat(champion.getFeatureSpecVersion()).isEqualTo("v1");
+    assertThat(champion.getFeatureSpecVersion()).isEqualTo(FeatureSpec.VERSION);
     assertThat(champion.getUri()).isEqualTo(first.getUri());
     Path stored = Path.of(URI.create(champion.getUri()));
     assertThat(stored).isEqualTo(store.resolve("fraud/v1"));

@@ -154,7 +154,8 @@ class PipelineIT {
       assertThat(d.getArm()).isIn("champion", "challenger");
       assertThat(d.getModelSlot()).isEqualTo(d.getArm());
       assertThat(d.getModelVersion()).isEqualTo("v1");
-      assertThat(d.getFeatureSpecVersion()).isEqualTo("v1");
+      assertThat(d.getFeatureSpecVersion()).isEqualTo(FeatureSpec.VERSION);
+      assertThat(d.getLate()).as("late of %s", id).isFalse();
       assertThat(d.getScore()).isBetween(0.0, 1.0);
       assertThat(d.getThreshold()).isEqualTo(PAYMENTS_THRESHOLD);
       assertThat(d.getOutcome()).isEqualTo(d.getScore() >= PAYMENTS_THRESHOLD ? "ALERT" : "OK");
@@ -189,7 +190,7 @@ class PipelineIT {
       history.add(send(ordinary(goodCard, DAYTIME + i * 3_600_000L, 25.0 + i)));
     }
     // 5x the card's mean, online, in a high-risk country, 20 s after its previous transaction:
-    // the generator's true fraud probability of these features is 0.62, and v1 scores 0.28.
+    // the generator's true fraud probability of these features is 0.62, and v1 scores 0.36.
     String fraud =
         send(
             ordinary(fraudCard, DAYTIME + 4 * 3_600_000L + 20_000, 150.0).toBuilder()
@@ -312,6 +313,16 @@ class PipelineIT {
         .isCloseTo(Math.log1p(2), org.assertj.core.data.Offset.offset(1e-6));
     assertThat(features.get("amount_to_card_mean").asDouble())
         .isCloseTo(2.0, org.assertj.core.data.Offset.offset(1e-6));
+    // and its event-time windows: both within 5 min, at one merchant, in the same country
+    assertThat(features.get("txn_count_5m").asDouble()).isEqualTo(2.0);
+    assertThat(features.get("txn_count_24h").asDouble()).isEqualTo(2.0);
+    assertThat(features.get("amount_sum_1h_log").asDouble())
+        .isCloseTo(Math.log1p(30.0), org.assertj.core.data.Offset.offset(1e-6));
+    assertThat(features.get("max_amount_24h_log").asDouble())
+        .isCloseTo(Math.log1p(20.0), org.assertj.core.data.Offset.offset(1e-6));
+    assertThat(features.get("distinct_merchants_1h").asDouble()).isEqualTo(1.0);
+    assertThat(features.get("country_changed").asDouble()).isEqualTo(0.0);
+    assertThat(state.getRecentTransactionIdsList()).containsExactly(first, second, third);
   }
 
   @Test

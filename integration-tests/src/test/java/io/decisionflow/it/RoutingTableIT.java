@@ -23,6 +23,7 @@ import io.decisionflow.schemas.control.RoutingArm;
 import io.decisionflow.schemas.control.RoutingStatus;
 import io.decisionflow.schemas.control.RoutingTable;
 import io.decisionflow.schemas.control.ShadowArm;
+import io.decisionflow.stages.enrich.FeatureSpec;
 import io.decisionflow.stages.route.RouteStage;
 import java.time.Duration;
 import java.time.Instant;
@@ -389,7 +390,7 @@ class RoutingTableIT {
           .value(
               EnrichedTransaction.newBuilder()
                   .setTransaction(txn)
-                  .setFeatureSpecVersion("v1")
+                  .setFeatureSpecVersion(FeatureSpec.VERSION)
                   .setLineage(Lineage.newBuilder().setEnrichedAtMs(System.currentTimeMillis()))
                   .build())
           .sendAsync();

@@ -50,6 +50,7 @@ public final class DecideStage {
         .setCountry(txn.getCountry())
         .setFeatureSpecVersion(enriched.getFeatureSpecVersion())
         .setFeaturesJson(featuresJson(enriched))
+        .setLate(enriched.getLate())
         .setArm(request.getArm())
         .setModelSlot(score.getModelSlot())
         .setModelVersion(score.getModelVersion())

@@ -15,6 +15,18 @@ public final class EnrichConfig implements StageConfigs.Validated {
   /** Prefix of the state key of a card: the key is {@code <prefix><card id>}. */
   public String stateKeyPrefix = "card:";
 
+  /**
+   * How far behind its card's newest event time a transaction may be and still update the time
+   * windows at its own event time; a later one is scored on the card's current state, flagged
+   * {@code late} and added to no window. At most one day.
+   */
+  public long allowedLatenessSeconds = FeatureSpec.DEFAULT_ALLOWED_LATENESS_MS / 1000;
+
+  /** {@link #allowedLatenessSeconds} in milliseconds. */
+  public long allowedLatenessMs() {
+    return allowedLatenessSeconds * 1000;
+  }
+
   @Override
   public void validate() {
     ConfigException.require(
@@ -24,6 +36,11 @@ public final class EnrichConfig implements StageConfigs.Validated {
         "must be " + FeatureSpec.VERSION + " (the only feature spec of this release)");
     ConfigException.require(
         maxCachedCards >= 1, "maxCachedCards", maxCachedCards, "must be at least 1");
+    ConfigException.require(
+        allowedLatenessSeconds >= 0 && allowedLatenessSeconds <= 86_400,
+        "allowedLatenessSeconds",
+        allowedLatenessSeconds,
+        "must be in [0, 86400]");
     ConfigException.require(
         stateKeyPrefix != null, "stateKeyPrefix", stateKeyPrefix, "must be set (may be empty)");
   }

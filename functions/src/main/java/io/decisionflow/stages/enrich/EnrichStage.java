@@ -20,7 +20,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * each card stays in memory, so a card's state is read from the store once. The future of a record
  * completes only after the card's new state is durable, so acknowledging on completion never
  * acknowledges a record whose effect could be lost. A redelivered record (same transaction id as
- * the card's newest) does not count twice and gets the features it had the first time.
+ * the card's newest) does not count twice and gets the features it had the first time; a repeated
+ * id among the card's {@value FeatureSpec#MAX_RECENT_IDS} newest does not count twice either and
+ * gets features of the card's current state. Event time and lateness: see {@link FeatureSpec}.
  */
 public final class EnrichStage {
 
@@ -73,23 +75,64 @@ public final class EnrichStage {
 
   private CompletableFuture<CardState> applyAndSave(
       String key, CardState state, Transaction txn, CompletableFuture<EnrichedTransaction> result) {
-    if (txn.getTransactionId().equals(state.getLastTransactionId())) {
-      result.complete(enriched(txn, state.getPrevious()));
+    Step step = step(state, txn, config.allowedLatenessMs(), clock.millis());
+    if (step.next() == state) {
+      result.complete(step.enriched());
       return CompletableFuture.completedFuture(state);
     }
-    CardState next = FeatureSpec.apply(state, txn);
-    EnrichedTransaction out = enriched(txn, state);
     return store
-        .save(key, next)
+        .save(key, step.next())
         .handle(
             (ok, failure) -> {
               if (failure != null) {
                 result.completeExceptionally(failure);
                 throw new IllegalStateException("state of " + key + " not saved", failure);
               }
-              result.complete(out);
-              return next;
+              result.complete(step.enriched());
+              return step.next();
             });
+  }
+
+  /**
+   * What the stage does with one transaction of a card.
+   *
+   * @param enriched the record it emits
+   * @param next the card's state afterwards; the very {@code prior} instance when the transaction
+   *     is a repeat and nothing changes
+   */
+  public record Step(EnrichedTransaction enriched, CardState next) {}
+
+  /**
+   * The record emitted for {@code txn} and the card's next state, given the card's state before it:
+   * the stage's logic without the store, for offline tools (training, parity checks) that fold a
+   * transaction log. Applying a log's records of each card in order reproduces the stage exactly.
+   */
+  public static Step step(
+      CardState prior, Transaction txn, long allowedLatenessMs, long enrichedAtMs) {
+    boolean late = FeatureSpec.isLate(txn, prior, allowedLatenessMs);
+    if (txn.getTransactionId().equals(prior.getLastTransactionId())) {
+      float[] first;
+      if (prior.getLastFeaturesCount() == FeatureSpec.size()) {
+        first = new float[FeatureSpec.size()];
+        for (int i = 0; i < first.length; i++) {
+          first[i] = prior.getLastFeatures(i);
+        }
+      } else {
+        // A state written by feature spec v1 keeps the state before its newest transaction.
+        first = FeatureSpec.compute(txn, prior.getPrevious(), allowedLatenessMs);
+      }
+      return new Step(enriched(txn, first, late, enrichedAtMs), prior);
+    }
+    if (FeatureSpec.isRepeat(prior, txn)) {
+      float[] current = FeatureSpec.compute(txn, prior, allowedLatenessMs);
+      return new Step(enriched(txn, current, late, enrichedAtMs), prior);
+    }
+    CardState next = FeatureSpec.apply(prior, txn, allowedLatenessMs);
+    float[] values = new float[FeatureSpec.size()];
+    for (int i = 0; i < values.length; i++) {
+      values[i] = next.getLastFeatures(i);
+    }
+    return new Step(enriched(txn, values, late, enrichedAtMs), next);
   }
 
   private static Throwable unwrap(Throwable failure) {
@@ -102,20 +145,27 @@ public final class EnrichStage {
     return store.load(key).thenApply(s -> s.orElse(CardState.getDefaultInstance()));
   }
 
-  private EnrichedTransaction enriched(Transaction txn, CardState prior) {
-    return enriched(txn, prior, clock.millis());
-  }
-
   /**
-   * The enriched record of {@code txn} given its card's state before it: what this stage emits, and
-   * what offline tools (training, benchmarks, parity checks) build from a transaction log.
+   * The enriched record of {@code txn} given its card's state before it, with the default allowed
+   * lateness: what this stage emits for a new transaction, and what offline tools (training,
+   * benchmarks) build from a transaction log.
    */
   public static EnrichedTransaction enriched(Transaction txn, CardState prior, long enrichedAtMs) {
-    float[] values = FeatureSpec.compute(txn, prior);
+    long lateness = FeatureSpec.DEFAULT_ALLOWED_LATENESS_MS;
+    return enriched(
+        txn,
+        FeatureSpec.compute(txn, prior, lateness),
+        FeatureSpec.isLate(txn, prior, lateness),
+        enrichedAtMs);
+  }
+
+  private static EnrichedTransaction enriched(
+      Transaction txn, float[] values, boolean late, long enrichedAtMs) {
     EnrichedTransaction.Builder out =
         EnrichedTransaction.newBuilder()
             .setTransaction(txn)
             .setFeatureSpecVersion(FeatureSpec.VERSION)
+            .setLate(late)
             .setLineage(Lineage.newBuilder().setEnrichedAtMs(enrichedAtMs));
     for (int i = 0; i < values.length; i++) {
       out.addFeatures(Feature.newBuilder().setName(FeatureSpec.NAMES.get(i)).setValue(values[i]));

@@ -87,15 +87,23 @@ public final class FallbackRules {
   /** Number of features of a row, {@link FeatureSpec#size()}. */
   public static final int WIDTH = FeatureSpec.size();
 
-  // Positions of the features in a row of feature spec v1 (FeatureSpec.NAMES).
-  static final int AMOUNT_LOG = 0;
-  static final int AMOUNT_TO_CARD_MEAN = 1;
-  static final int CARD_TXN_COUNT_LOG = 2;
-  static final int SECONDS_SINCE_LAST_LOG = 3;
-  static final int IS_ONLINE = 4;
-  static final int IS_ATM = 5;
-  static final int IS_NIGHT = 6;
-  static final int IS_HIGH_RISK_COUNTRY = 7;
+  // Positions of the features the rules read, looked up by name in FeatureSpec.NAMES.
+  static final int AMOUNT_LOG = position("amount_log");
+  static final int AMOUNT_TO_CARD_MEAN = position("amount_to_card_mean");
+  static final int CARD_TXN_COUNT_LOG = position("card_txn_count_log");
+  static final int SECONDS_SINCE_LAST_LOG = position("seconds_since_last_log");
+  static final int IS_ONLINE = position("is_online");
+  static final int IS_ATM = position("is_atm");
+  static final int IS_NIGHT = position("is_night");
+  static final int IS_HIGH_RISK_COUNTRY = position("is_high_risk_country");
+
+  private static int position(String name) {
+    int index = FeatureSpec.NAMES.indexOf(name);
+    if (index < 0) {
+      throw new IllegalStateException("feature spec " + FeatureSpec.VERSION + " has no " + name);
+    }
+    return index;
+  }
 
   private FallbackRules() {}
 

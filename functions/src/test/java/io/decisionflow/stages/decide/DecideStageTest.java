@@ -84,6 +84,7 @@ class DecideStageTest {
         .getTransactionBuilder()
         .setChannel(Channel.ONLINE)
         .setCountry("NG");
+    score.getRequestBuilder().getEnrichedBuilder().setLate(true);
     Transaction txn = score.getRequest().getEnriched().getTransaction();
 
     // When
@@ -99,6 +100,7 @@ class DecideStageTest {
     assertThat(decision.getChannel()).isEqualTo("ONLINE");
     assertThat(decision.getCountry()).isEqualTo("NG");
     assertThat(decision.getFeatureSpecVersion()).isEqualTo(FeatureSpec.VERSION);
+    assertThat(decision.getLate()).isTrue();
     assertThat(decision.getArm()).isEqualTo("challenger");
     assertThat(decision.getModelSlot()).isEqualTo("challenger");
     assertThat(decision.getModelVersion()).isEqualTo("v7");

@@ -18,7 +18,8 @@ class EnrichConfigTest {
   void defaultsNeedNoSettings() {
     EnrichConfig config = StageConfigs.load(Map.of(), EnrichConfig.class);
 
-    assertThat(config.featureSpecVersion).isEqualTo("v1");
+    assertThat(config.featureSpecVersion).isEqualTo("v2");
+    assertThat(config.allowedLatenessSeconds).isEqualTo(300);
     assertThat(config.maxCachedCards).isEqualTo(100_000);
     assertThat(config.stateKeyPrefix).isEqualTo("card:");
   }
@@ -28,9 +29,18 @@ class EnrichConfigTest {
     // --user-config JSON and the worker deliver numbers as strings or doubles
     EnrichConfig config =
         StageConfigs.load(
-            Map.of("maxCachedCards", "500", "stateKeyPrefix", "", "featureSpecVersion", "v1"),
+            Map.of(
+                "maxCachedCards",
+                "500",
+                "stateKeyPrefix",
+                "",
+                "featureSpecVersion",
+                "v2",
+                "allowedLatenessSeconds",
+                "60"),
             EnrichConfig.class);
 
+    assertThat(config.allowedLatenessMs()).isEqualTo(60_000L);
     assertThat(config.maxCachedCards).isEqualTo(500);
     assertThat(config.stateKeyPrefix).isEmpty();
     assertThat(
@@ -42,6 +52,10 @@ class EnrichConfigTest {
     return Stream.of(
         Arguments.of(Map.of("featureSpecVersion", "v9"), "userConfig.featureSpecVersion", "v9"),
         Arguments.of(Map.of("maxCachedCards", 0), "userConfig.maxCachedCards", "0"),
+        Arguments.of(
+            Map.of("allowedLatenessSeconds", -1), "userConfig.allowedLatenessSeconds", "-1"),
+        Arguments.of(
+            Map.of("allowedLatenessSeconds", 86_401), "userConfig.allowedLatenessSeconds", "86401"),
         Arguments.of(Map.of("maxCachedCards", "many"), "userConfig.maxCachedCards", "many"),
         Arguments.of(Map.of("maxCachedCard", 10), "userConfig.maxCachedCard", "unknown"));
   }

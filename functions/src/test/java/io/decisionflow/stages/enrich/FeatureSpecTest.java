@@ -31,9 +31,9 @@ class FeatureSpecTest {
   }
 
   @Test
-  void namesEightFeaturesInSpecOrder() {
-    assertThat(FeatureSpec.VERSION).isEqualTo("v1");
-    assertThat(FeatureSpec.size()).isEqualTo(8);
+  void namesTheEightV1FeaturesFirstThenTheEventTimeFeatures() {
+    assertThat(FeatureSpec.VERSION).isEqualTo("v2");
+    assertThat(FeatureSpec.size()).isEqualTo(18);
     assertThat(FeatureSpec.NAMES)
         .containsExactly(
             "amount_log",
@@ -43,7 +43,17 @@ class FeatureSpecTest {
             "is_online",
             "is_atm",
             "is_night",
-            "is_high_risk_country");
+            "is_high_risk_country",
+            "txn_count_5m",
+            "txn_count_1h",
+            "txn_count_24h",
+            "amount_sum_5m_log",
+            "amount_sum_1h_log",
+            "amount_sum_24h_log",
+            "max_amount_24h_log",
+            "distinct_merchants_1h",
+            "amount_zscore",
+            "country_changed");
   }
 
   @Test
@@ -56,7 +66,7 @@ class FeatureSpecTest {
     float[] features = FeatureSpec.compute(txn, CardState.getDefaultInstance());
 
     // Then
-    assertThat(features).hasSize(8);
+    assertThat(features).hasSize(18);
     assertThat(features[AMOUNT_LOG]).isCloseTo(4.615121f, FLOAT); // ln(101)
     assertThat(features[AMOUNT_TO_CARD_MEAN]).isEqualTo(1f); // new card
     assertThat(features[CARD_TXN_COUNT_LOG]).isEqualTo(0f); // ln(1 + 0)
@@ -65,6 +75,9 @@ class FeatureSpecTest {
     assertThat(features[IS_ATM]).isEqualTo(0f);
     assertThat(features[IS_NIGHT]).isEqualTo(0f);
     assertThat(features[IS_HIGH_RISK_COUNTRY]).isEqualTo(0f);
+    for (int i = 8; i < 18; i++) {
+      assertThat(features[i]).as(FeatureSpec.NAMES.get(i)).isEqualTo(0f); // nothing before it
+    }
   }
 
   @Test
@@ -211,8 +224,8 @@ class FeatureSpecTest {
   }
 
   @Test
-  void applyAccumulatesCountAndSumAndKeepsPrevious() {
-    // Given: a card with 4 transactions summing to 200, itself with a previous state
+  void applyAccumulatesCountAndSumAndRecordsTheFeaturesItGave() {
+    // Given: a card with 4 transactions summing to 200, written by spec v1 with a previous state
     CardState older = CardState.newBuilder().setCount(3).setAmountSum(150.0).build();
     CardState prior =
         CardState.newBuilder()
@@ -232,15 +245,20 @@ class FeatureSpecTest {
     assertThat(next.getAmountSum()).isEqualTo(350.0);
     assertThat(next.getLastEventTimeMs()).isEqualTo(txn.getEventTimeMs());
     assertThat(next.getLastTransactionId()).isEqualTo("txn-5");
-    assertThat(next.getPrevious())
-        .isEqualTo(
-            CardState.newBuilder()
-                .setCount(4)
-                .setAmountSum(200.0)
-                .setLastEventTimeMs(1_000L)
-                .setLastTransactionId("txn-4")
-                .build());
-    assertThat(next.getPrevious().hasPrevious()).as("previous is never nested").isFalse();
+    assertThat(next.getRecentTransactionIdsList()).containsExactly("txn-5");
+    assertThat(next.getLastFeaturesList())
+        .containsExactly(toObjects(FeatureSpec.compute(txn, prior)));
+    assertThat(next.hasPrevious()).as("previous is no longer written").isFalse();
+    // The running mean of a v1 state starts from its amount sum over its count: 50, then 70.
+    assertThat(next.getAmountMean()).isEqualTo(70.0);
+  }
+
+  private static Float[] toObjects(float[] values) {
+    Float[] out = new Float[values.length];
+    for (int i = 0; i < values.length; i++) {
+      out[i] = values[i];
+    }
+    return out;
   }
 
   @Test
@@ -271,6 +289,8 @@ class FeatureSpecTest {
     assertThat(next.getAmountSum()).isEqualTo(12.5);
     assertThat(next.getLastEventTimeMs()).isEqualTo(txn.getEventTimeMs());
     assertThat(next.getLastTransactionId()).isEqualTo("txn-1");
-    assertThat(next.getPrevious()).isEqualTo(CardState.getDefaultInstance());
+    assertThat(next.getAmountMean()).isEqualTo(12.5);
+    assertThat(next.getAmountM2()).isEqualTo(0.0);
+    assertThat(next.getLastCountry()).isEqualTo(txn.getCountry());
   }
 }

@@ -57,9 +57,9 @@ class FallbackRulesTest {
   }
 
   @Test
-  void positionsAreThoseOfFeatureSpecV1() {
-    assertThat(FeatureSpec.VERSION).isEqualTo("v1");
-    assertThat(FallbackRules.WIDTH).isEqualTo(8);
+  void positionsAreLookedUpByNameInTheFeatureSpec() {
+    assertThat(FeatureSpec.VERSION).isEqualTo("v2");
+    assertThat(FallbackRules.WIDTH).isEqualTo(18);
     assertThat(FeatureSpec.NAMES.indexOf("amount_log")).isEqualTo(AMOUNT_LOG);
     assertThat(FeatureSpec.NAMES.indexOf("amount_to_card_mean")).isEqualTo(AMOUNT_TO_CARD_MEAN);
     assertThat(FeatureSpec.NAMES.indexOf("card_txn_count_log")).isEqualTo(CARD_TXN_COUNT_LOG);
@@ -170,7 +170,7 @@ class FallbackRulesTest {
   @Test
   void scoresAreInZeroToOneForAnyRow() {
     float[][] rows = {
-      new float[8],
+      new float[FallbackRules.WIDTH],
       filled(-1e9f),
       filled(1e9f),
       filled(Float.NaN),
@@ -225,8 +225,8 @@ class FallbackRulesTest {
     assertThat(FallbackRules.score(batch, 3))
         .containsExactly(
             new float[] {BASE, BASE + MERCHANT_RISK_WEIGHT, BASE + RATIO_EXTREME_WEIGHT}, EPS);
-    assertThat(FallbackRules.scoreRow(batch, 8)).isCloseTo(BASE + MERCHANT_RISK_WEIGHT, EPS);
-    assertThat(FallbackRules.scoreRow(batch, 16)).isCloseTo(BASE + RATIO_EXTREME_WEIGHT, EPS);
+    assertThat(FallbackRules.scoreRow(batch, 18)).isCloseTo(BASE + MERCHANT_RISK_WEIGHT, EPS);
+    assertThat(FallbackRules.scoreRow(batch, 36)).isCloseTo(BASE + RATIO_EXTREME_WEIGHT, EPS);
     assertThat(FallbackRules.score(new float[0], 0)).isEmpty();
   }
 
@@ -245,10 +245,10 @@ class FallbackRulesTest {
   void aRowOfTheWrongLengthIsRejectedNamingExpectedAndActual() {
     assertThatThrownBy(() -> FallbackRules.score(new float[7]))
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessage("a row of feature spec v1 must have 8 features, has 7");
-    assertThatThrownBy(() -> FallbackRules.score(new float[9]))
+        .hasMessage("a row of feature spec v2 must have 18 features, has 7");
+    assertThatThrownBy(() -> FallbackRules.score(new float[19]))
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessage("a row of feature spec v1 must have 8 features, has 9");
+        .hasMessage("a row of feature spec v2 must have 18 features, has 19");
     assertThatThrownBy(() -> FallbackRules.score((float[]) null))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage("row is null");
@@ -256,10 +256,10 @@ class FallbackRulesTest {
 
   @Test
   void aBatchOfTheWrongLengthIsRejectedNamingExpectedAndActual() {
-    assertThatThrownBy(() -> FallbackRules.score(new float[15], 2))
+    assertThatThrownBy(() -> FallbackRules.score(new float[35], 2))
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessage("rows has 15 values but 2 rows of 8 features (feature spec v1) need 16");
-    assertThatThrownBy(() -> FallbackRules.score(new float[8], -1))
+        .hasMessage("rows has 35 values but 2 rows of 18 features (feature spec v2) need 36");
+    assertThatThrownBy(() -> FallbackRules.score(new float[FallbackRules.WIDTH], -1))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("-1 rows");
     assertThatThrownBy(() -> FallbackRules.score(null, 1))
@@ -269,12 +269,12 @@ class FallbackRulesTest {
 
   @Test
   void aRowOffsetWithoutAFullRowIsRejected() {
-    assertThatThrownBy(() -> FallbackRules.scoreRow(new float[16], 9))
+    assertThatThrownBy(() -> FallbackRules.scoreRow(new float[36], 19))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage(
-            "a row of feature spec v1 has 8 features, but rows has 16 values, so there is no full"
-                + " row at offset 9");
-    assertThatThrownBy(() -> FallbackRules.scoreRow(new float[16], -1))
+            "a row of feature spec v2 has 18 features, but rows has 36 values, so there is no full"
+                + " row at offset 19");
+    assertThatThrownBy(() -> FallbackRules.scoreRow(new float[36], -1))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("offset -1");
   }

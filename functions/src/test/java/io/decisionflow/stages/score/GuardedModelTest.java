@@ -49,8 +49,8 @@ class GuardedModelTest {
     float[] quiet = FallbackRulesTest.quietRow();
     float[] risky = FallbackRulesTest.quietRow();
     risky[FallbackRules.IS_HIGH_RISK_COUNTRY] = 1;
-    float[] rows = Arrays.copyOf(quiet, 16);
-    System.arraycopy(risky, 0, rows, 8, 8);
+    float[] rows = Arrays.copyOf(quiet, 2 * FallbackRules.WIDTH);
+    System.arraycopy(risky, 0, rows, FallbackRules.WIDTH, FallbackRules.WIDTH);
     return rows;
   }
 
@@ -285,9 +285,9 @@ class GuardedModelTest {
     GuardedModel guarded = guarded(DEFAULTS);
 
     for (int i = 0; i < 3 * DEFAULTS.slidingWindowCalls(); i++) {
-      assertThatThrownBy(() -> guarded.score(new float[15], 2))
+      assertThatThrownBy(() -> guarded.score(new float[35], 2))
           .isInstanceOf(IllegalArgumentException.class)
-          .hasMessage("rows has 15 values but 2 rows of 8 features (feature spec v1) need 16");
+          .hasMessage("rows has 35 values but 2 rows of 18 features (feature spec v2) need 36");
     }
     assertThatThrownBy(() -> guarded.score(null, 1))
         .isInstanceOf(IllegalArgumentException.class)
@@ -320,12 +320,12 @@ class GuardedModelTest {
 
   @Test
   void aModelOfAnotherFeatureSpecIsRejected() {
-    Model v2 = new FakeModel(FakeModel.manifest("v2", List.of("amount_log", "something_else")));
+    Model v2 = new FakeModel(FakeModel.manifest("v1", List.of("amount_log", "something_else")));
 
     assertThatThrownBy(() -> new GuardedModel(v2, DEFAULTS, clock))
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessageContaining("takes feature spec v2")
-        .hasMessageContaining("fallback rules score feature spec v1");
+        .hasMessageContaining("takes feature spec v1")
+        .hasMessageContaining("fallback rules score feature spec v2");
   }
 
   @Test

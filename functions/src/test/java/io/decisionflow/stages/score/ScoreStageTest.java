@@ -114,14 +114,14 @@ class ScoreStageTest {
   @Test
   void rejectsAModelOfAnotherFeatureSpecVersionNamingLocationAndBothSpecs() {
     // Given
-    FakeModel v2 = new FakeModel(FakeModel.manifest("v2", FeatureSpec.NAMES));
+    FakeModel v1 = new FakeModel(FakeModel.manifest("v1", FeatureSpec.NAMES));
 
     // When / Then
-    assertThatThrownBy(() -> new ScoreStage(config("champion"), v2, CLOCK))
+    assertThatThrownBy(() -> new ScoreStage(config("champion"), v1, CLOCK))
         .isInstanceOf(ConfigException.class)
         .hasMessageStartingWith("userConfig.modelLocation: model fraud v7")
-        .hasMessageContaining("takes feature spec v2 " + FeatureSpec.NAMES)
-        .hasMessageContaining("but enrich computes v1 " + FeatureSpec.NAMES);
+        .hasMessageContaining("takes feature spec v1 " + FeatureSpec.NAMES)
+        .hasMessageContaining("but enrich computes v2 " + FeatureSpec.NAMES);
   }
 
   @Test
@@ -130,14 +130,14 @@ class ScoreStageTest {
     List<String> names = new ArrayList<>(FeatureSpec.NAMES);
     names.set(0, "amount");
     Collections.swap(names, 4, 5);
-    FakeModel other = new FakeModel(FakeModel.manifest("v1", names));
+    FakeModel other = new FakeModel(FakeModel.manifest("v2", names));
 
     // When / Then
     assertThatThrownBy(() -> new ScoreStage(config("champion"), other, CLOCK))
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("userConfig.modelLocation")
-        .hasMessageContaining("takes feature spec v1 " + names)
-        .hasMessageContaining("but enrich computes v1 " + FeatureSpec.NAMES);
+        .hasMessageContaining("takes feature spec v2 " + names)
+        .hasMessageContaining("but enrich computes v2 " + FeatureSpec.NAMES);
   }
 
   static Stream<Arguments> invalidRequests() {
@@ -150,11 +150,11 @@ class ScoreStageTest {
         row(
             "features of another spec version",
             r -> {
-              r.getEnrichedBuilder().setFeatureSpecVersion("v2");
+              r.getEnrichedBuilder().setFeatureSpecVersion("v1");
               return r;
             },
             "enriched.feature_spec_version",
-            "'v2'"),
+            "'v1'"),
         row(
             "features missing",
             r -> {
@@ -170,7 +170,7 @@ class ScoreStageTest {
               return r;
             },
             "enriched.features",
-            "'9 features'"),
+            "'19 features'"),
         row(
             "feature of a wrong name",
             r -> {
@@ -324,13 +324,13 @@ class ScoreStageTest {
   void aSwapRefusesAModelOfAnotherFeatureSpecAndTheCurrentOneKeepsServing() {
     // Given
     ScoreStage stage = new ScoreStage(config("champion"), FakeModel.ofVersion("v1"), CLOCK);
-    FakeModel otherSpec = new FakeModel(FakeModel.manifest("v2", FeatureSpec.NAMES));
+    FakeModel otherSpec = new FakeModel(FakeModel.manifest("v1", FeatureSpec.NAMES));
 
     // When / Then
     assertThatThrownBy(() -> stage.swap(otherSpec))
         .isInstanceOf(ModelRefusedException.class)
-        .hasMessageContaining("takes feature spec v2")
-        .hasMessageContaining("but enrich computes v1");
+        .hasMessageContaining("takes feature spec v1")
+        .hasMessageContaining("but enrich computes v2");
     assertThat(stage.score(scoringRequest().build()).getModelVersion()).isEqualTo("v1");
   }
 

@@ -37,7 +37,9 @@ import java.util.SplittableRandom;
  *
  * <p><b>Labels.</b> The generator keeps each card's state exactly as the enrich stage does, in
  * stream order, and computes each transaction's features with {@link FeatureSpec} {@value
- * FeatureSpec#VERSION}. The true fraud probability is {@code p = sigmoid(z)} with
+ * FeatureSpec#VERSION}. The true fraud probability depends on the eight features of spec v1 only,
+ * which every later spec keeps, looked up by name in {@link FeatureSpec#NAMES}; it is {@code p =
+ * sigmoid(z)} with
  *
  * <pre>
  * z = -5.0
@@ -55,11 +57,11 @@ import java.util.SplittableRandom;
  * </pre>
  *
  * <p>and the label is drawn as Bernoulli(p) from the generator's random stream. {@code p} is a
- * function of the features alone, so it is the Bayes-optimal score for any model that sees them:
- * the AUC of {@code p} against the labels is the best AUC a model can expect on a data set. It is
- * deliberately non-linear (a hump, a threshold, interactions whose sign depends on the channel), so
- * a logistic regression on the raw features stays clearly below it. With the default options about
- * 1.8% of transactions are fraud.
+ * function of the features alone (the event-time features of v2 play no part), so it is the
+ * Bayes-optimal score for any model that sees them: the AUC of {@code p} against the labels is the
+ * best AUC a model can expect on a data set. It is deliberately non-linear (a hump, a threshold,
+ * interactions whose sign depends on the channel), so a logistic regression on the raw features
+ * stays clearly below it. With the default options about 1.8% of transactions are fraud.
  */
 public final class TransactionGenerator {
 
@@ -97,7 +99,7 @@ public final class TransactionGenerator {
   private static final List<String> CURRENCIES = List.of("EUR", "USD", "GBP");
   private static final List<String> MCC = List.of("5411", "5812", "5999", "4111", "5732", "7011");
 
-  // Indices of the features in FeatureSpec.NAMES.
+  // Indices of the v1 features p depends on, by name in FeatureSpec.NAMES.
   private static final int AMOUNT_LOG = FeatureSpec.NAMES.indexOf("amount_log");
   private static final int AMOUNT_TO_CARD_MEAN = FeatureSpec.NAMES.indexOf("amount_to_card_mean");
   private static final int SECONDS_SINCE_LAST_LOG =

@@ -77,7 +77,7 @@ public final class TrainModel implements Callable<Integer> {
     mlp
   }
 
-  static final int MLP_EPOCHS = 30;
+  static final int MLP_EPOCHS = 40;
   static final float MLP_LEARNING_RATE = 0.05f;
 
   public static void main(String[] args) {

@@ -59,7 +59,8 @@ class TransactionGeneratorTest {
     for (int i = 0; i < data.rows(); i++) {
       assertThat(data.p()[i])
           .as("row %d", i)
-          .isEqualTo((float) TransactionGenerator.fraudProbability(data.x(), i * 8));
+          .isEqualTo(
+              (float) TransactionGenerator.fraudProbability(data.x(), i * FeatureSpec.size()));
     }
   }
 

@@ -52,7 +52,7 @@ class TrainModelTest {
         .containsEntry("train_rows", 16000)
         .containsEntry("test_rows", 4000)
         .containsEntry("epochs", 3)
-        .containsEntry("architecture", "mlp 8-8-1")
+        .containsEntry("architecture", "mlp " + FeatureSpec.size() + "-8-1")
         .containsKeys("generator", "algorithm", ModelDigest.MANIFEST_KEY);
     try (TensorFlowModel model = TensorFlowModel.load(dir)) {
       assertThat(model.score(new float[FeatureSpec.size()], 1)[0]).isBetween(0f, 1f);
