@@ -12,6 +12,7 @@ import io.decisionflow.schemas.DeadLetter;
 import io.decisionflow.schemas.Decision;
 import io.decisionflow.schemas.Topics;
 import io.decisionflow.schemas.Transaction;
+import io.decisionflow.stages.enrich.FeatureSpec;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -79,8 +80,8 @@ final class DemoCommand implements Callable<Integer> {
   @Option(
       names = "--model-store",
       description =
-          "Model store the demo publishes into (default: model-store in DECISIONFLOW_HOME, else"
-              + " ~/.cache/decisionflow).")
+          "Model store the demo publishes into (default: model-store/feature-spec-<version> in"
+              + " DECISIONFLOW_HOME, else ~/.cache/decisionflow).")
   Path modelStore;
 
   @Option(
@@ -177,7 +178,12 @@ final class DemoCommand implements Callable<Integer> {
         home != null && !home.isBlank()
             ? Path.of(home)
             : Path.of(System.getProperty("user.home"), ".cache", "decisionflow");
-    return base.resolve("model-store").toAbsolutePath().normalize();
+    // One store per feature spec: the build trains v1 and v2 again for each spec, and a store
+    // keeps one artifact per version.
+    return base.resolve("model-store")
+        .resolve("feature-spec-" + FeatureSpec.VERSION)
+        .toAbsolutePath()
+        .normalize();
   }
 
   private void run(PulsarClient client, BusinessNamespace ns) throws Exception {
