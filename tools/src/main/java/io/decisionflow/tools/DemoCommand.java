@@ -215,7 +215,9 @@ final class DemoCommand implements Callable<Integer> {
       long runSeed = seed != null ? seed : System.currentTimeMillis();
       TransactionGenerator generator =
           new TransactionGenerator(TransactionGenerator.Options.defaults(runSeed));
-      DemoRun demo = new DemoRun(generator, producer, raw, decisions, deadLetters, System.out);
+      DemoRun demo =
+          new DemoRun(
+              generator, "run" + runSeed + "-", producer, raw, decisions, deadLetters, System.out);
       try {
         // First decisions: the score functions load their model after they report running.
         DemoRun.Summary first =

@@ -37,20 +37,27 @@ final class DemoRun {
       List.of("publish->enrich", "enrich->route", "route->score", "score->decide", "decide->here");
 
   private final TransactionGenerator generator;
+  private final String cardPrefix;
   private final Producer<Transaction> producer;
   private final Producer<byte[]> raw;
   private final PrintStream out;
   private final AtomicBoolean running = new AtomicBoolean(true);
   private volatile Phase phase = new Phase();
 
+  /**
+   * @param cardPrefix put before every card id, so that a run's cards start without the state that
+   *     earlier runs left in the pipeline (the generator's labels assume cards it has seen only)
+   */
   DemoRun(
       TransactionGenerator generator,
+      String cardPrefix,
       Producer<Transaction> producer,
       Producer<byte[]> raw,
       Consumer<Decision> decisions,
       Consumer<DeadLetter> deadLetters,
       PrintStream out) {
     this.generator = generator;
+    this.cardPrefix = cardPrefix;
     this.producer = producer;
     this.raw = raw;
     this.out = out;
@@ -83,7 +90,8 @@ final class DemoRun {
       } else {
         TransactionGenerator.Labelled labelled = generator.next(System.currentTimeMillis());
         current.expect(labelled);
-        producer.sendAsync(labelled.transaction());
+        Transaction txn = labelled.transaction();
+        producer.sendAsync(txn.toBuilder().setCardId(cardPrefix + txn.getCardId()).build());
       }
       if (System.nanoTime() > nextReport) {
         progress(name, current, i + 1, count);
