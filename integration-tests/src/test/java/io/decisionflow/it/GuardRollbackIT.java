@@ -1,6 +1,5 @@
 package io.decisionflow.it;
 
-import static java.util.concurrent.TimeUnit.MILLISECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -28,12 +27,11 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import org.apache.pulsar.client.api.Consumer;
-import org.apache.pulsar.client.api.Message;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.pulsar.client.api.Producer;
 import org.apache.pulsar.client.api.PulsarClientException;
 import org.apache.pulsar.client.api.Schema;
-import org.apache.pulsar.client.api.SubscriptionInitialPosition;
+import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -55,13 +53,12 @@ class GuardRollbackIT {
   private static final String VERSION = "it-guard-" + UUID.randomUUID().toString().substring(0, 6);
   private static final String ROLLBACK = VERSION + "-rollback-challenger";
 
+  private TopicCollector collector;
   private PulsarStandalone pulsar;
   private BusinessUnit unit;
   private BusinessNamespace ns;
   private Pipeline pipeline;
   private Path faultyDir;
-  private volatile boolean receiving = true;
-  private final List<Consumer<?>> consumers = new ArrayList<>();
   private final List<RoutingTable> tables = new CopyOnWriteArrayList<>();
   private final List<RoutingStatus> statuses = new CopyOnWriteArrayList<>();
   private final Map<String, Decision> decisions = new ConcurrentHashMap<>();
@@ -69,6 +66,7 @@ class GuardRollbackIT {
   @BeforeAll
   void deployAPipelineWhoseChallengerAlwaysFails() throws Exception {
     pulsar = PulsarStandalone.get();
+    collector = new TopicCollector(pulsar.client());
     unit = TestUnits.isolated(pulsar.projectDir(), "payments");
     ns = unit.pipelineNamespace();
     pipeline = new Pipeline(pulsar.admin(), pulsar.projectDir(), System.out::println);
@@ -109,9 +107,8 @@ class GuardRollbackIT {
 
   @AfterAll
   void undeploy() throws Exception {
-    receiving = false;
-    for (Consumer<?> consumer : consumers) {
-      consumer.closeAsync();
+    if (collector != null) {
+      collector.close();
     }
     if (pipeline != null) {
       pipeline.undeploy(unit);
@@ -128,14 +125,22 @@ class GuardRollbackIT {
             .newProducer(Topics.TRANSACTIONS.schema())
             .topic(Topics.TRANSACTIONS.in(ns))
             .create()) {
-      long deadline = System.nanoTime() + Duration.ofSeconds(150).toNanos();
-      int i = 0;
-      // When the challenger's decisions are all fallback scores
-      while (rollback() == null && System.nanoTime() < deadline) {
-        Transaction txn = transaction("guard-before-" + i++);
-        before.add(txn.getTransactionId());
-        producer.newMessage().key(txn.getCardId()).value(txn).sendAsync();
-        Thread.sleep(40);
+      AtomicInteger next = new AtomicInteger();
+      // When the challenger's decisions are all fallback scores (one transaction every 40 ms)
+      try {
+        await()
+            .atMost(Duration.ofSeconds(150))
+            .pollDelay(Duration.ZERO)
+            .pollInterval(Duration.ofMillis(40))
+            .until(
+                () -> {
+                  Transaction txn = transaction("guard-before-" + next.getAndIncrement());
+                  before.add(txn.getTransactionId());
+                  producer.newMessage().key(txn.getCardId()).value(txn).sendAsync();
+                  return rollback() != null;
+                });
+      } catch (ConditionTimeoutException e) {
+        // the assertion below says what was decided so far
       }
       producer.flush();
 
@@ -234,34 +239,6 @@ class GuardRollbackIT {
 
   private <T> void collect(String topic, Schema<T> schema, java.util.function.Consumer<T> sink)
       throws PulsarClientException {
-    Consumer<T> consumer =
-        pulsar
-            .client()
-            .newConsumer(schema)
-            .topic(topic)
-            .subscriptionName("it-" + UUID.randomUUID())
-            .subscriptionInitialPosition(SubscriptionInitialPosition.Earliest)
-            .subscribe();
-    consumers.add(consumer);
-    Thread thread =
-        new Thread(
-            () -> {
-              while (receiving) {
-                try {
-                  Message<T> message = consumer.receive(100, MILLISECONDS);
-                  if (message != null) {
-                    sink.accept(message.getValue());
-                    consumer.acknowledge(message);
-                  }
-                } catch (PulsarClientException e) {
-                  if (receiving) {
-                    System.err.println("receive on " + topic + " failed: " + e.getMessage());
-                  }
-                }
-              }
-            },
-            "collect-" + topic);
-    thread.setDaemon(true);
-    thread.start();
+    collector.collect(topic, schema, sink);
   }
 }

@@ -32,6 +32,8 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.pulsar.client.api.Consumer;
@@ -167,21 +169,19 @@ class ModelHotSwapIT {
     assertThat(latestStatus().getServingSha256()).isEqualTo(v1.getSha256());
 
     // When transactions stream in, and v2 is published for the slot in the middle of the stream
-    AtomicBoolean streaming = new AtomicBoolean(true);
-    Thread stream =
-        new Thread(
-            () -> {
-              while (streaming.get()) {
-                try {
-                  sent.addAll(send(5));
-                  MILLISECONDS.sleep(20); // pacing the producer, ~250 records/s
-                } catch (Exception e) {
-                  throw new IllegalStateException(e);
-                }
-              }
-            },
-            "stream-requests");
-    stream.start();
+    // 5 records every 20 ms, ~250 records/s
+    ScheduledExecutorService stream = Executors.newSingleThreadScheduledExecutor();
+    stream.scheduleAtFixedRate(
+        () -> {
+          try {
+            sent.addAll(send(5));
+          } catch (Exception e) {
+            throw new IllegalStateException(e);
+          }
+        },
+        0,
+        20,
+        MILLISECONDS);
     await().atMost(Duration.ofSeconds(60)).until(() -> scored.size() >= 200);
     Path v2Dir = FaultyModels.write(scratch.resolve("v2"), 1e12, "v2", SavedModelScorer.SIGNATURE);
     v2 = registry.publish(ns, SLOT, v2Dir, store, "it");
@@ -191,8 +191,8 @@ class ModelHotSwapIT {
             () ->
                 scored.values().stream().filter(s -> s.getModelVersion().equals("v2")).count()
                     >= 200);
-    streaming.set(false);
-    stream.join();
+    stream.shutdown();
+    stream.awaitTermination(30, TimeUnit.SECONDS);
     await().atMost(Duration.ofSeconds(60)).until(() -> scored.keySet().containsAll(sent));
 
     // Then every record was scored exactly once, by v1 until the switch and by v2 after it

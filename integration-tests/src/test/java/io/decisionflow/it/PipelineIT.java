@@ -1,6 +1,5 @@
 package io.decisionflow.it;
 
-import static java.util.concurrent.TimeUnit.MILLISECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -32,12 +31,9 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
-import org.apache.pulsar.client.api.Consumer;
-import org.apache.pulsar.client.api.Message;
 import org.apache.pulsar.client.api.Producer;
 import org.apache.pulsar.client.api.PulsarClientException;
 import org.apache.pulsar.client.api.Schema;
-import org.apache.pulsar.client.api.SubscriptionInitialPosition;
 import org.apache.pulsar.common.functions.FunctionState;
 import org.apache.pulsar.common.policies.data.FunctionStatus;
 import org.junit.jupiter.api.AfterAll;
@@ -61,22 +57,22 @@ class PipelineIT {
   private static final long DAYTIME = Instant.parse("2026-06-01T10:00:00Z").toEpochMilli();
   private static final ObjectMapper JSON = new ObjectMapper();
 
+  private TopicCollector collector;
   private PulsarStandalone pulsar;
   private BusinessUnit unit;
   private BusinessNamespace ns;
   private Pipeline pipeline;
   private Producer<Transaction> transactions;
   private Producer<byte[]> rawTransactions;
-  private final List<Consumer<?>> consumers = new ArrayList<>();
   private final Map<String, List<Decision>> decisions = new ConcurrentHashMap<>();
   private final Map<String, Decision> alerts = new ConcurrentHashMap<>();
   private final Map<String, Decision> oks = new ConcurrentHashMap<>();
   private final Queue<DeadLetter> deadLetters = new ConcurrentLinkedQueue<>();
-  private volatile boolean receiving = true;
 
   @BeforeAll
   void deployPipeline() throws Exception {
     pulsar = PulsarStandalone.get();
+    collector = new TopicCollector(pulsar.client());
     unit = TestUnits.isolated(pulsar.projectDir(), "payments");
     ns = unit.pipelineNamespace();
     pipeline =
@@ -116,9 +112,8 @@ class PipelineIT {
 
   @AfterAll
   void undeploy() throws Exception {
-    receiving = false;
-    for (Consumer<?> consumer : consumers) {
-      consumer.close();
+    if (collector != null) {
+      collector.close();
     }
     if (transactions != null) {
       transactions.close();
@@ -501,34 +496,6 @@ class PipelineIT {
 
   private <T> void collect(String topic, Schema<T> schema, java.util.function.Consumer<T> sink)
       throws PulsarClientException {
-    Consumer<T> consumer =
-        pulsar
-            .client()
-            .newConsumer(schema)
-            .topic(topic)
-            .subscriptionName("it-" + UUID.randomUUID())
-            .subscriptionInitialPosition(SubscriptionInitialPosition.Earliest)
-            .subscribe();
-    consumers.add(consumer);
-    Thread thread =
-        new Thread(
-            () -> {
-              while (receiving) {
-                try {
-                  Message<T> message = consumer.receive(100, MILLISECONDS);
-                  if (message != null) {
-                    sink.accept(message.getValue());
-                    consumer.acknowledge(message);
-                  }
-                } catch (PulsarClientException e) {
-                  if (receiving) {
-                    System.err.println("receive on " + topic + " failed: " + e.getMessage());
-                  }
-                }
-              }
-            },
-            "collect-" + topic);
-    thread.setDaemon(true);
-    thread.start();
+    collector.collect(topic, schema, sink);
   }
 }

@@ -27,7 +27,6 @@ import io.decisionflow.stages.enrich.FeatureSpec;
 import io.decisionflow.stages.route.RouteStage;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -35,15 +34,14 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
-import org.apache.pulsar.client.api.Consumer;
-import org.apache.pulsar.client.api.Message;
 import org.apache.pulsar.client.api.Producer;
 import org.apache.pulsar.client.api.PulsarClientException;
 import org.apache.pulsar.client.api.Schema;
-import org.apache.pulsar.client.api.SubscriptionInitialPosition;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -68,10 +66,9 @@ class RoutingTableIT {
   private static final long DAYTIME = Instant.parse("2026-06-01T10:00:00Z").toEpochMilli();
   private static final List<String> SLOTS = List.of("champion", "challenger");
 
+  private TopicCollector collector;
   private PulsarStandalone pulsar;
   private RoutingRegistry registry;
-  private final List<Consumer<?>> consumers = new ArrayList<>();
-  private volatile boolean receiving = true;
 
   // The unit whose route function runs alone.
   private BusinessUnit splitUnit;
@@ -88,6 +85,7 @@ class RoutingTableIT {
   @BeforeAll
   void deployTheRouteFunctionAlone() throws Exception {
     pulsar = PulsarStandalone.get();
+    collector = new TopicCollector(pulsar.client());
     registry = new RoutingRegistry(pulsar.client(), System.out::println);
     splitUnit = TestUnits.isolated(pulsar.projectDir(), "payments");
     ns = splitUnit.pipelineNamespace();
@@ -121,9 +119,8 @@ class RoutingTableIT {
 
   @AfterAll
   void undeploy() throws Exception {
-    receiving = false;
-    for (Consumer<?> consumer : consumers) {
-      consumer.closeAsync();
+    if (collector != null) {
+      collector.close();
     }
     if (enriched != null) {
       enriched.close();
@@ -176,24 +173,21 @@ class RoutingTableIT {
 
     // When a 50/50 table is published while transactions stream in
     String version = "it-50-50-" + UUID.randomUUID().toString().substring(0, 6);
-    AtomicBoolean streaming = new AtomicBoolean(true);
     List<String> streamed = new CopyOnWriteArrayList<>();
-    Thread stream =
-        new Thread(
-            () -> {
-              int i = 0;
-              while (streaming.get()) {
-                try {
-                  streamed.addAll(sendCards(CARDS + 100_000 + i, 20).keySet());
-                  i += 20;
-                  MILLISECONDS.sleep(50); // pacing the producer, ~400 records/s
-                } catch (Exception e) {
-                  throw new IllegalStateException(e);
-                }
-              }
-            },
-            "stream-enriched");
-    stream.start();
+    AtomicInteger next = new AtomicInteger();
+    // 20 records every 50 ms, ~400 records/s
+    ScheduledExecutorService stream = Executors.newSingleThreadScheduledExecutor();
+    stream.scheduleAtFixedRate(
+        () -> {
+          try {
+            streamed.addAll(sendCards(CARDS + 100_000 + next.getAndAdd(20), 20).keySet());
+          } catch (Exception e) {
+            throw new IllegalStateException(e);
+          }
+        },
+        0,
+        50,
+        MILLISECONDS);
     long published = System.nanoTime();
     registry.publish(ns, table(version, 50, 50), SLOTS);
 
@@ -216,8 +210,8 @@ class RoutingTableIT {
                       .map(routed::get)
                       .anyMatch(r -> r != null && version.equals(r.getRoutingVersion())));
     } finally {
-      streaming.set(false);
-      stream.join();
+      stream.shutdown();
+      stream.awaitTermination(30, TimeUnit.SECONDS);
     }
     System.out.printf(
         "[it] routing table %s applied %d ms after publishing%n",
@@ -474,34 +468,6 @@ class RoutingTableIT {
 
   private <T> void collect(String topic, Schema<T> schema, java.util.function.Consumer<T> sink)
       throws PulsarClientException {
-    Consumer<T> consumer =
-        pulsar
-            .client()
-            .newConsumer(schema)
-            .topic(topic)
-            .subscriptionName("it-" + UUID.randomUUID())
-            .subscriptionInitialPosition(SubscriptionInitialPosition.Earliest)
-            .subscribe();
-    consumers.add(consumer);
-    Thread thread =
-        new Thread(
-            () -> {
-              while (receiving) {
-                try {
-                  Message<T> message = consumer.receive(100, MILLISECONDS);
-                  if (message != null) {
-                    sink.accept(message.getValue());
-                    consumer.acknowledge(message);
-                  }
-                } catch (PulsarClientException e) {
-                  if (receiving) {
-                    System.err.println("receive on " + topic + " failed: " + e.getMessage());
-                  }
-                }
-              }
-            },
-            "collect-" + topic);
-    thread.setDaemon(true);
-    thread.start();
+    collector.collect(topic, schema, sink);
   }
 }

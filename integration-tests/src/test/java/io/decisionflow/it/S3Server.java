@@ -9,8 +9,11 @@ import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.awaitility.Awaitility;
+import org.awaitility.core.ConditionTimeoutException;
 import software.amazon.awssdk.services.s3.S3Client;
 
 /**
@@ -108,18 +111,27 @@ final class S3Server {
   }
 
   private static void awaitAnswer(Process process, String endpoint, Path log) throws Exception {
-    long deadline = System.currentTimeMillis() + START_TIMEOUT_MS;
-    while (!answers(endpoint)) {
-      if (!process.isAlive()) {
-        throw new IllegalStateException(
-            "S3Proxy exited with " + process.exitValue() + "; log: " + log + "\n" + tail(log));
-      }
-      if (System.currentTimeMillis() > deadline) {
-        stop(process);
-        throw new IllegalStateException(
-            "S3Proxy did not answer at " + endpoint + " within 60 s; log: " + log);
-      }
-      Thread.sleep(200);
+    try {
+      Awaitility.await()
+          .atMost(Duration.ofMillis(START_TIMEOUT_MS))
+          .pollInterval(Duration.ofMillis(200))
+          .until(
+              () -> {
+                if (!process.isAlive()) {
+                  throw new IllegalStateException(
+                      "S3Proxy exited with "
+                          + process.exitValue()
+                          + "; log: "
+                          + log
+                          + "\n"
+                          + tail(log));
+                }
+                return answers(endpoint);
+              });
+    } catch (ConditionTimeoutException e) {
+      stop(process);
+      throw new IllegalStateException(
+          "S3Proxy did not answer at " + endpoint + " within 60 s; log: " + log);
     }
   }
 
