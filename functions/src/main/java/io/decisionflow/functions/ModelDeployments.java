@@ -2,50 +2,38 @@ package io.decisionflow.functions;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.decisionflow.schemas.control.ModelDeployment;
-import java.util.Objects;
-import java.util.concurrent.TimeUnit;
+import java.util.List;
 import java.util.function.Consumer;
 import org.apache.pulsar.client.api.Message;
-import org.apache.pulsar.client.api.MessageId;
 import org.apache.pulsar.client.api.PulsarClient;
 import org.apache.pulsar.client.api.PulsarClientException;
-import org.apache.pulsar.client.api.Reader;
-import org.apache.pulsar.client.api.Schema;
 import org.slf4j.Logger;
 
 /**
- * Follows one slot's {@link ModelDeployment}s on a business unit's compacted {@code models} topic.
- * Every score function instance reads the whole topic with its own non-durable reader, so each
- * instance sees every announcement, whatever the function's parallelism.
- *
- * <p>Records are read as bytes and parsed here: a record that does not parse, or that names another
- * slot, is logged and skipped, never fatal.
+ * Follows one slot's {@link ModelDeployment}s on a business unit's compacted {@code models} topic
+ * ({@link ControlTopicReader}). A record that does not parse, or that names another slot, is logged
+ * and skipped.
  */
 final class ModelDeployments implements AutoCloseable {
 
-  private static final long POLL_MS = 500;
-
-  private final String topic;
   private final String slot;
   private final Logger log;
-  private final Reader<byte[]> reader;
-  private volatile boolean closed;
-  private Thread follower;
+  private final ControlTopicReader<ModelDeployment> reader;
 
   /** Opens a reader on {@code topic} from its earliest (compacted) record. */
   ModelDeployments(PulsarClient client, String topic, String slot, Logger log)
       throws PulsarClientException {
-    this.topic = topic;
     this.slot = slot;
     this.log = log;
     this.reader =
-        client
-            .newReader(Schema.BYTES)
-            .topic(topic)
-            .startMessageId(MessageId.earliest)
-            .readCompacted(true)
-            .readerName("score-" + slot + "-models")
-            .create();
+        new ControlTopicReader<>(
+            client,
+            topic,
+            "score-" + slot + "-models",
+            "score " + slot,
+            "model deployment",
+            log,
+            this::forThisSlot);
   }
 
   /**
@@ -54,18 +42,8 @@ final class ModelDeployments implements AutoCloseable {
    * @return the slot's newest deployment, or null if the slot has none yet
    */
   ModelDeployment current() throws PulsarClientException {
-    ModelDeployment newest = null;
-    while (reader.hasMessageAvailable()) {
-      Message<byte[]> message = reader.readNext(10, TimeUnit.SECONDS);
-      if (message == null) {
-        break;
-      }
-      ModelDeployment parsed = forThisSlot(message);
-      if (parsed != null) {
-        newest = parsed;
-      }
-    }
-    return newest;
+    List<ModelDeployment> all = reader.readToEnd();
+    return all.isEmpty() ? null : all.get(all.size() - 1);
   }
 
   /**
@@ -73,31 +51,7 @@ final class ModelDeployments implements AutoCloseable {
    * time, on a daemon thread of its own (so loading a model never blocks scoring).
    */
   void follow(Consumer<ModelDeployment> onDeployment) {
-    Objects.requireNonNull(onDeployment, "onDeployment");
-    follower =
-        new Thread(
-            () -> {
-              while (!closed) {
-                try {
-                  Message<byte[]> message = reader.readNext((int) POLL_MS, TimeUnit.MILLISECONDS);
-                  ModelDeployment parsed = message == null ? null : forThisSlot(message);
-                  if (parsed != null) {
-                    onDeployment.accept(parsed);
-                  }
-                } catch (PulsarClientException e) {
-                  if (!closed) {
-                    log.warn(
-                        "score {}: reading {} failed, retrying: {}", slot, topic, e.toString());
-                    pause();
-                  }
-                } catch (RuntimeException e) {
-                  log.error("score {}: handling a model deployment failed", slot, e);
-                }
-              }
-            },
-            "score-" + slot + "-model-deployments");
-    follower.setDaemon(true);
-    follower.start();
+    reader.follow(onDeployment, "score-" + slot + "-model-deployments");
   }
 
   private ModelDeployment forThisSlot(Message<byte[]> message) {
@@ -111,7 +65,7 @@ final class ModelDeployments implements AutoCloseable {
             "score {}: skipping {} on {}: keyed {} but its model_slot is '{}'",
             slot,
             message.getMessageId(),
-            topic,
+            reader.topic(),
             message.getKey(),
             deployment.getModelSlot());
         return null;
@@ -122,31 +76,14 @@ final class ModelDeployments implements AutoCloseable {
           "score {}: skipping {} on {}: not a ModelDeployment ({})",
           slot,
           message.getMessageId(),
-          topic,
+          reader.topic(),
           e.getMessage());
       return null;
     }
   }
 
-  private void pause() {
-    try {
-      Thread.sleep(POLL_MS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
-  }
-
   @Override
   public void close() {
-    closed = true;
-    if (follower != null) {
-      follower.interrupt();
-      try {
-        follower.join(5_000);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    }
-    reader.closeAsync();
+    reader.close();
   }
 }
