@@ -29,6 +29,14 @@ public final class UserConfigs {
   private UserConfigs() {}
 
   /**
+   * The processing guarantees a function class must be deployed with, or null if any will do.
+   * Enrich acknowledges records itself once their card state is durable ({@code MANUAL}).
+   */
+  public static String requiredProcessingGuarantees(String className) {
+    return "io.decisionflow.functions.EnrichFunction".equals(className) ? "MANUAL" : null;
+  }
+
+  /**
    * Validates {@code userConfig} for the function {@code className}.
    *
    * @throws io.decisionflow.stages.ConfigException naming the field and what to fix

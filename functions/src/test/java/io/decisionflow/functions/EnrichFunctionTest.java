@@ -15,6 +15,7 @@ import io.decisionflow.stages.ConfigException;
 import io.decisionflow.stages.InvalidRecordException;
 import io.decisionflow.stages.enrich.FeatureSpec;
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -28,16 +29,46 @@ class EnrichFunctionTest {
   /** A length-delimited field 1 that claims 5 bytes but has 1: not a protobuf message. */
   private static final byte[] MALFORMED = {0x0A, 0x05, 0x61};
 
-  private static FakeContext context(Map<String, Object> userConfig, byte[] input) {
+  private static final String ENRICHED = "persistent://payments/fraud/transactions-enriched";
+
+  /** What the function published on its output, in order. */
+  private final List<EnrichedTransaction> published = new ArrayList<>();
+
+  private final List<String> publishedKeys = new ArrayList<>();
+
+  private FakeContext.FakeRecord<byte[]> record;
+
+  private FakeContext context(Map<String, Object> userConfig, byte[] input) {
+    record = FakeContext.input(TRANSACTIONS, "card-1", input);
     return new FakeContext(userConfig)
-        .withFunction("enrich", List.of(TRANSACTIONS), null)
-        .withCurrentRecord(FakeContext.input(TRANSACTIONS, "card-1", input));
+        .withFunction("enrich", List.of(TRANSACTIONS), ENRICHED)
+        .withCurrentRecord(record);
   }
 
-  private static EnrichFunction initialized(FakeContext context) {
-    EnrichFunction function = new EnrichFunction();
+  private EnrichFunction initialized(FakeContext context) throws Exception {
+    EnrichFunction function =
+        new EnrichFunction(
+            (ctx, config) ->
+                new EnrichFunction.Output() {
+                  @Override
+                  public CompletableFuture<?> send(
+                      String key, long eventTimeMs, EnrichedTransaction value) {
+                    published.add(value);
+                    publishedKeys.add(key);
+                    return CompletableFuture.completedFuture(null);
+                  }
+
+                  @Override
+                  public void close() {}
+                });
     function.initialize(context);
     return function;
+  }
+
+  /** Processes the input; the runtime gets nothing to publish (the function publishes itself). */
+  private static void process(EnrichFunction function, byte[] input, FakeContext context)
+      throws Exception {
+    assertThat(function.process(input, context)).isNull();
   }
 
   @Test
@@ -48,9 +79,14 @@ class EnrichFunctionTest {
     EnrichFunction function = initialized(context);
 
     // When
-    EnrichedTransaction enriched = function.process(input, context).join();
+    process(function, input, context);
 
-    // Then
+    // Then: published under the card's key and acknowledged, its state durable
+    assertThat(published).hasSize(1);
+    assertThat(publishedKeys).containsExactly("card-1");
+    assertThat(record.acks()).isEqualTo(1);
+    assertThat(record.fails()).isZero();
+    EnrichedTransaction enriched = published.get(0);
     assertThat(enriched.getTransaction()).isEqualTo(Transaction.parseFrom(input));
     assertThat(enriched.getFeaturesList())
         .extracting(Feature::getName)
@@ -79,9 +115,10 @@ class EnrichFunctionTest {
     EnrichFunction function = initialized(context);
 
     // When
-    EnrichedTransaction enriched = function.process(input, context).join();
+    process(function, input, context);
 
     // Then
+    EnrichedTransaction enriched = published.get(0);
     assertThat(enriched.getFeatures(1).getName()).isEqualTo("amount_to_card_mean");
     assertThat(enriched.getFeatures(1).getValue()).isCloseTo(3.0, within(1e-6)); // 150 / 50
     assertThat(enriched.getFeatures(2).getValue()).isCloseTo(1.609438, within(1e-5)); // ln 5
@@ -93,7 +130,7 @@ class EnrichFunctionTest {
   }
 
   @Test
-  void failsTheRecordWhenTheStoredStateIsNotACardState() {
+  void failsTheRecordWhenTheStoredStateIsNotACardState() throws Exception {
     // Given
     byte[] input = transaction().build().toByteArray();
     FakeContext context = context(Map.of(), input);
@@ -101,11 +138,12 @@ class EnrichFunctionTest {
     EnrichFunction function = initialized(context);
 
     // When
-    CompletableFuture<EnrichedTransaction> result = function.process(input, context);
+    process(function, input, context);
 
-    // Then: the record fails (to be retried), it does not hang
-    assertThat(result).isCompletedExceptionally();
-    assertThatThrownBy(result::join).hasMessageContaining("state card:card-1 is not a CardState");
+    // Then: the record fails (to be retried), it does not hang, and nothing is published
+    assertThat(record.fails()).isEqualTo(1);
+    assertThat(record.acks()).isZero();
+    assertThat(published).isEmpty();
   }
 
   @Test
@@ -120,17 +158,18 @@ class EnrichFunctionTest {
   }
 
   @Test
-  void deadLettersAMalformedRecordWithItsOriginalBytes() {
+  void deadLettersAMalformedRecordWithItsOriginalBytes() throws Exception {
 
     // Given
     FakeContext context = context(Map.of(), MALFORMED);
     EnrichFunction function = initialized(context);
 
     // When
-    EnrichedTransaction result = function.process(MALFORMED, context).join();
+    process(function, MALFORMED, context);
 
-    // Then
-    assertThat(result).isNull();
+    // Then: dead-lettered, then acknowledged
+    assertThat(record.acks()).isEqualTo(1);
+    assertThat(published).isEmpty();
     List<DeadLetter> letters = context.outputsTo(DEAD_LETTERS, DeadLetter.class);
     assertThat(letters).hasSize(1);
     DeadLetter letter = letters.get(0);
@@ -146,7 +185,7 @@ class EnrichFunctionTest {
   }
 
   @Test
-  void deadLettersAnInvalidTransactionNamingTheField() {
+  void deadLettersAnInvalidTransactionNamingTheField() throws Exception {
 
     // Given
     byte[] input = transaction().setAmount(-5.0).build().toByteArray();
@@ -154,7 +193,7 @@ class EnrichFunctionTest {
     EnrichFunction function = initialized(context);
 
     // When
-    function.process(input, context).join();
+    process(function, input, context);
 
     // Then
     List<DeadLetter> letters = context.outputsTo(DEAD_LETTERS, DeadLetter.class);

@@ -89,28 +89,61 @@ public final class FakeContext implements Context {
   }
 
   /** An input record read from {@code topic} with {@code key}. */
-  public static <T> Record<T> input(String topic, String key, T value) {
-    return new Record<>() {
-      @Override
-      public Optional<String> getTopicName() {
-        return Optional.of(topic);
-      }
+  public static <T> FakeRecord<T> input(String topic, String key, T value) {
+    return new FakeRecord<>(topic, key, value);
+  }
 
-      @Override
-      public Optional<String> getKey() {
-        return Optional.ofNullable(key);
-      }
+  /** An input record that counts its acknowledgements and failures. */
+  public static final class FakeRecord<T> implements Record<T> {
+    private final String topic;
+    private final String key;
+    private final T value;
+    private int acks;
+    private int fails;
 
-      @Override
-      public T getValue() {
-        return value;
-      }
+    FakeRecord(String topic, String key, T value) {
+      this.topic = topic;
+      this.key = key;
+      this.value = value;
+    }
 
-      @Override
-      public Map<String, String> getProperties() {
-        return Map.of("origin", "test");
-      }
-    };
+    @Override
+    public Optional<String> getTopicName() {
+      return Optional.of(topic);
+    }
+
+    @Override
+    public Optional<String> getKey() {
+      return Optional.ofNullable(key);
+    }
+
+    @Override
+    public T getValue() {
+      return value;
+    }
+
+    @Override
+    public Map<String, String> getProperties() {
+      return Map.of("origin", "test");
+    }
+
+    @Override
+    public synchronized void ack() {
+      acks++;
+    }
+
+    @Override
+    public synchronized void fail() {
+      fails++;
+    }
+
+    public synchronized int acks() {
+      return acks;
+    }
+
+    public synchronized int fails() {
+      return fails;
+    }
   }
 
   // ---- Read by tests ----

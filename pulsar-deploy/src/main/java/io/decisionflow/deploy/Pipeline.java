@@ -179,6 +179,19 @@ public final class Pipeline {
       FunctionDeployer.Deployment d, BusinessUnit unit) {
     try {
       UserConfigs.validate(d.config().getClassName(), d.config().getUserConfig());
+      String guarantee =
+          d.config().getProcessingGuarantees() == null
+              ? "ATLEAST_ONCE"
+              : d.config().getProcessingGuarantees().name();
+      String required = UserConfigs.requiredProcessingGuarantees(d.config().getClassName());
+      if (required != null && !required.equals(guarantee)) {
+        throw new IllegalArgumentException(
+            "processingGuarantees must be "
+                + required
+                + " (the function acknowledges each record itself, once its effect is durable),"
+                + " was "
+                + guarantee);
+      }
     } catch (IllegalArgumentException e) {
       throw new ConfigException(
           "function " + d.config().getName() + " of " + unit.name + ": " + e.getMessage(), e);

@@ -113,6 +113,8 @@ final class BenchStateCommand implements Callable<Integer> {
       config.setInputs(List.of(input));
       config.setOutput(output);
       config.setParallelism(1);
+      // The first command may be sent before the instance has subscribed.
+      config.setSubscriptionPosition(SubscriptionInitialPosition.Earliest);
       config.setProcessingGuarantees(FunctionConfig.ProcessingGuarantees.ATLEAST_ONCE);
       System.out.println("[bench-state] deploying probe function " + namespace + "/" + name);
       admin.functions().createFunction(config, jar.toString());

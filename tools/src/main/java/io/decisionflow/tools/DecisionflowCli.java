@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
       ModelsCommand.class,
       RoutingCommand.class,
       BenchStateCommand.class,
+      BenchEnrichCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class DecisionflowCli {

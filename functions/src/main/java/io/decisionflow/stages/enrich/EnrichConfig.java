@@ -22,6 +22,29 @@ public final class EnrichConfig implements StageConfigs.Validated {
    */
   public long allowedLatenessSeconds = FeatureSpec.DEFAULT_ALLOWED_LATENESS_MS / 1000;
 
+  /**
+   * How long a changed card waits before its state write starts, so that more of its records ride
+   * along with the same write. 0 writes as soon as a slot is free; a card still coalesces the
+   * records that arrive while its previous write is in flight. Acknowledgements wait for the write,
+   * so this adds to the time a record stays unacknowledged, never to the time until it is emitted.
+   */
+  public long stateFlushDelayMs = 0;
+
+  /** State writes in flight at once, over all cards; more changed cards wait for a free slot. */
+  public int maxStateWritesInFlight = 512;
+
+  /**
+   * Records emitted but not yet acknowledged (their state not yet durable). At the bound the
+   * function stops taking records until writes catch up: backpressure instead of unbounded memory.
+   */
+  public int maxPendingRecords = 20_000;
+
+  /**
+   * How long the function's producer of enriched records waits to batch (microseconds). Pulsar's
+   * function producers always wait 10 ms; this stage publishes through its own producer.
+   */
+  public long outputBatchingDelayMicros = 1000;
+
   /** {@link #allowedLatenessSeconds} in milliseconds. */
   public long allowedLatenessMs() {
     return allowedLatenessSeconds * 1000;
@@ -41,6 +64,23 @@ public final class EnrichConfig implements StageConfigs.Validated {
         "allowedLatenessSeconds",
         allowedLatenessSeconds,
         "must be in [0, 86400]");
+    ConfigException.require(
+        stateFlushDelayMs >= 0 && stateFlushDelayMs <= 60_000,
+        "stateFlushDelayMs",
+        stateFlushDelayMs,
+        "must be in [0, 60000]");
+    ConfigException.require(
+        maxStateWritesInFlight >= 1 && maxStateWritesInFlight <= 10_000,
+        "maxStateWritesInFlight",
+        maxStateWritesInFlight,
+        "must be in [1, 10000]");
+    ConfigException.require(
+        maxPendingRecords >= 1, "maxPendingRecords", maxPendingRecords, "must be at least 1");
+    ConfigException.require(
+        outputBatchingDelayMicros >= 0 && outputBatchingDelayMicros <= 1_000_000,
+        "outputBatchingDelayMicros",
+        outputBatchingDelayMicros,
+        "must be in [0, 1000000] (0 turns batching off)");
     ConfigException.require(
         stateKeyPrefix != null, "stateKeyPrefix", stateKeyPrefix, "must be set (may be empty)");
   }

@@ -6,30 +6,91 @@ import io.decisionflow.schemas.Lineage;
 import io.decisionflow.schemas.Transaction;
 import io.decisionflow.schemas.state.CardState;
 import java.time.Clock;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Iterator;
-import java.util.Map;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Computes the features of each transaction from its card's state and updates that state.
+ * Computes the features of each transaction from its card's state and keeps that state durable.
  *
- * <p>Records of one card are applied one after the other, each on the state its predecessor left
- * (chained futures), while records of different cards proceed concurrently. The newest state of
- * each card stays in memory, so a card's state is read from the store once. The future of a record
- * completes only after the card's new state is durable, so acknowledging on completion never
- * acknowledges a record whose effect could be lost. A redelivered record (same transaction id as
- * the card's newest) does not count twice and gets the features it had the first time; a repeated
- * id among the card's {@value FeatureSpec#MAX_RECENT_IDS} newest does not count twice either and
- * gets features of the card's current state. Event time and lateness: see {@link FeatureSpec}.
+ * <p><b>State path.</b> Table-service calls cost milliseconds (one blocking write per record
+ * manages about a hundred records a second), so the stage never waits for the store on the record
+ * path once a card is cached:
+ *
+ * <ul>
+ *   <li>Each card's newest state lives in memory (read from the store once, when the card is first
+ *       seen or after eviction). Records of one card are applied one after the other, in arrival
+ *       order; records of a card whose state is still loading wait for it, in order.
+ *   <li>A record's enriched form is ready as soon as it is applied ({@link Outcome#record()}), so
+ *       the function can emit it at once.
+ *   <li>Writes are asynchronous and coalesce: a changed card waits {@link
+ *       EnrichConfig#stateFlushDelayMs} (and for a free slot among {@link
+ *       EnrichConfig#maxStateWritesInFlight}), and a card has at most one write in flight; every
+ *       record applied meanwhile rides along with the next write. A hot card costs one write per
+ *       write round trip, not one per record.
+ *   <li>{@link Outcome#durable()} completes once a write that includes the record is durable: the
+ *       function acknowledges the input record only then, so an acknowledged record's effect is
+ *       never lost. If a write fails, every record of the card not yet durable fails, the card
+ *       leaves the cache, and the card's next record reloads the durable state; redelivered records
+ *       are applied again on it.
+ * </ul>
+ *
+ * <p>A redelivered record (same transaction id as the card's newest) does not count twice and gets
+ * the features it had the first time; a repeated id among the card's {@value
+ * FeatureSpec#MAX_RECENT_IDS} newest does not count twice either and gets features of the card's
+ * current state. Event time and lateness: see {@link FeatureSpec}. Thread-safe: records come from
+ * the function's thread, store completions from the client's threads.
  */
 public final class EnrichStage {
+
+  /**
+   * What becomes of one transaction.
+   *
+   * @param record the enriched record, complete once the transaction is applied to its card
+   * @param durable complete once the card's state including the transaction is durable
+   */
+  public record Outcome(
+      CompletableFuture<EnrichedTransaction> record, CompletableFuture<Void> durable) {}
+
+  private record Pending(Transaction txn, Outcome outcome) {}
+
+  private record Waiter(long version, CompletableFuture<Void> durable) {}
+
+  /** A card in the cache. Guarded by the stage's lock. */
+  private static final class Card {
+    final String key;
+    CardState state; // null until loaded
+    boolean loading;
+    final ArrayDeque<Pending> pending = new ArrayDeque<>(1); // arrived while loading
+    long applied; // changes applied in memory
+    long durable; // changes known durable
+    boolean writing;
+    boolean queued;
+    long dirtySinceMs;
+    boolean dropped;
+    final ArrayDeque<Waiter> waiters = new ArrayDeque<>(1);
+
+    Card(String key) {
+      this.key = key;
+    }
+
+    boolean settled() {
+      return !loading && !writing && !queued && pending.isEmpty() && waiters.isEmpty();
+    }
+  }
 
   private final EnrichConfig config;
   private final CardStateStore store;
   private final Clock clock;
-  private final Map<String, CompletableFuture<CardState>> cards = new ConcurrentHashMap<>();
+  private final LinkedHashMap<String, Card> cards = new LinkedHashMap<>(1024, 0.75f, true);
+  private final ArrayDeque<Card> dirty = new ArrayDeque<>();
+  private int writesInFlight;
+  private long writes;
+  private long appliedChanges;
 
   public EnrichStage(EnrichConfig config, CardStateStore store, Clock clock) {
     this.config = config;
@@ -43,54 +104,182 @@ public final class EnrichStage {
    * @throws io.decisionflow.stages.InvalidRecordException if the transaction can never be processed
    *     (thrown at once, nothing is changed)
    */
-  public CompletableFuture<EnrichedTransaction> enrich(Transaction txn) {
+  public Outcome enrich(Transaction txn) {
     TransactionValidator.validate(txn);
     String key = config.stateKeyPrefix + txn.getCardId();
-    CompletableFuture<EnrichedTransaction> result = new CompletableFuture<>();
-    cards.compute(
-        key,
-        (k, newest) -> {
-          CompletableFuture<CardState> prior =
-              newest == null ? load(k) : newest.exceptionallyCompose(failure -> load(k));
-          CompletableFuture<CardState> next =
-              prior.thenCompose(state -> applyAndSave(k, state, txn, result));
-          // If the state could not be loaded, applyAndSave never ran: fail the record instead of
-          // leaving its future pending forever (a save failure has completed it already).
-          next.whenComplete(
-              (state, failure) -> {
-                if (failure != null) {
-                  result.completeExceptionally(unwrap(failure));
-                }
-              });
-          return next;
-        });
-    evictIfFull();
-    return result;
+    Outcome outcome = new Outcome(new CompletableFuture<>(), new CompletableFuture<>());
+    List<Runnable> after = new ArrayList<>(2);
+    Card toLoad = null;
+    synchronized (this) {
+      Card card = cards.get(key);
+      if (card == null) {
+        card = new Card(key);
+        cards.put(key, card);
+      }
+      if (card.state == null) {
+        card.pending.add(new Pending(txn, outcome));
+        if (!card.loading) {
+          card.loading = true;
+          toLoad = card;
+        }
+      } else {
+        apply(card, txn, outcome, after);
+        startDueWrites(after);
+      }
+      evictIfFull();
+    }
+    if (toLoad != null) {
+      Card card = toLoad;
+      store
+          .load(key)
+          .whenComplete(
+              (state, failure) -> loaded(card, state == null ? null : state.orElse(null), failure));
+    }
+    after.forEach(Runnable::run);
+    return outcome;
+  }
+
+  /**
+   * Starts the writes whose {@link EnrichConfig#stateFlushDelayMs} has passed. Called on every
+   * record and write completion; with a flush delay, call it periodically as well (the enrich
+   * function runs a timer).
+   */
+  public void flush() {
+    List<Runnable> after = new ArrayList<>();
+    synchronized (this) {
+      startDueWrites(after);
+    }
+    after.forEach(Runnable::run);
   }
 
   /** Cards whose state is held in memory now. */
-  public int cachedCards() {
+  public synchronized int cachedCards() {
     return cards.size();
   }
 
-  private CompletableFuture<CardState> applyAndSave(
-      String key, CardState state, Transaction txn, CompletableFuture<EnrichedTransaction> result) {
-    Step step = step(state, txn, config.allowedLatenessMs(), clock.millis());
-    if (step.next() == state) {
-      result.complete(step.enriched());
-      return CompletableFuture.completedFuture(state);
+  /** State writes in flight now. */
+  public synchronized int writesInFlight() {
+    return writesInFlight;
+  }
+
+  /** Changed cards waiting for their write to start. */
+  public synchronized int cardsWaitingForWrite() {
+    return dirty.size();
+  }
+
+  /** State writes started so far. */
+  public synchronized long writes() {
+    return writes;
+  }
+
+  /** Records that changed their card's state so far; divided by {@link #writes()}: coalescing. */
+  public synchronized long appliedChanges() {
+    return appliedChanges;
+  }
+
+  private void loaded(Card card, CardState state, Throwable failure) {
+    List<Runnable> after = new ArrayList<>();
+    synchronized (this) {
+      card.loading = false;
+      if (failure != null) {
+        Throwable cause = unwrap(failure);
+        for (Pending p : card.pending) {
+          after.add(() -> p.outcome().record().completeExceptionally(cause));
+          after.add(() -> p.outcome().durable().completeExceptionally(cause));
+        }
+        card.pending.clear();
+        card.dropped = true;
+        cards.remove(card.key, card);
+      } else {
+        card.state = state == null ? CardState.getDefaultInstance() : state;
+        for (Pending p : card.pending) {
+          apply(card, p.txn(), p.outcome(), after);
+        }
+        card.pending.clear();
+        startDueWrites(after);
+      }
     }
-    return store
-        .save(key, step.next())
-        .handle(
-            (ok, failure) -> {
-              if (failure != null) {
-                result.completeExceptionally(failure);
-                throw new IllegalStateException("state of " + key + " not saved", failure);
-              }
-              result.complete(step.enriched());
-              return step.next();
-            });
+    after.forEach(Runnable::run);
+  }
+
+  /** Applies a transaction to a loaded card. Under the lock; completions go to {@code after}. */
+  private void apply(Card card, Transaction txn, Outcome outcome, List<Runnable> after) {
+    Step step = step(card.state, txn, config.allowedLatenessMs(), clock.millis());
+    after.add(() -> outcome.record().complete(step.enriched()));
+    if (step.next() != card.state) {
+      card.state = step.next();
+      card.applied++;
+      appliedChanges++;
+      markDirty(card);
+    }
+    if (card.durable >= card.applied) {
+      after.add(() -> outcome.durable().complete(null));
+    } else {
+      card.waiters.add(new Waiter(card.applied, outcome.durable()));
+    }
+  }
+
+  private void markDirty(Card card) {
+    if (!card.writing && !card.queued) {
+      card.queued = true;
+      card.dirtySinceMs = clock.millis();
+      dirty.add(card);
+    }
+  }
+
+  /** Starts due writes while slots are free. Under the lock; the calls go to {@code after}. */
+  private void startDueWrites(List<Runnable> after) {
+    long now = clock.millis();
+    while (writesInFlight < config.maxStateWritesInFlight && !dirty.isEmpty()) {
+      Card card = dirty.peek();
+      if (!card.dropped && card.dirtySinceMs + config.stateFlushDelayMs > now) {
+        return; // queued in order of dirtySinceMs: the rest are not due either
+      }
+      dirty.poll();
+      card.queued = false;
+      if (card.dropped) {
+        continue;
+      }
+      card.writing = true;
+      writesInFlight++;
+      writes++;
+      CardState snapshot = card.state;
+      long version = card.applied;
+      after.add(
+          () ->
+              store
+                  .save(card.key, snapshot)
+                  .whenComplete((ok, failure) -> written(card, version, failure)));
+    }
+  }
+
+  private void written(Card card, long version, Throwable failure) {
+    List<Runnable> after = new ArrayList<>();
+    synchronized (this) {
+      writesInFlight--;
+      card.writing = false;
+      if (failure == null) {
+        card.durable = version;
+        while (!card.waiters.isEmpty() && card.waiters.peek().version() <= version) {
+          CompletableFuture<Void> durable = card.waiters.poll().durable();
+          after.add(() -> durable.complete(null));
+        }
+        if (card.applied > card.durable && !card.dropped) {
+          markDirty(card);
+        }
+      } else {
+        IllegalStateException error =
+            new IllegalStateException("state of " + card.key + " not saved", unwrap(failure));
+        for (Waiter waiter : card.waiters) {
+          after.add(() -> waiter.durable().completeExceptionally(error));
+        }
+        card.waiters.clear();
+        card.dropped = true;
+        cards.remove(card.key, card);
+      }
+      startDueWrites(after);
+    }
+    after.forEach(Runnable::run);
   }
 
   /**
@@ -141,10 +330,6 @@ public final class EnrichStage {
         : failure;
   }
 
-  private CompletableFuture<CardState> load(String key) {
-    return store.load(key).thenApply(s -> s.orElse(CardState.getDefaultInstance()));
-  }
-
   /**
    * The enriched record of {@code txn} given its card's state before it, with the default allowed
    * lateness: what this stage emits for a new transaction, and what offline tools (training,
@@ -173,17 +358,18 @@ public final class EnrichStage {
     return out.build();
   }
 
-  /** Drops settled cards once the cache is over its bound; in-flight cards always stay. */
+  /**
+   * Drops the least recently used settled cards once the cache is over its bound. Under the lock.
+   */
   private void evictIfFull() {
     if (cards.size() <= config.maxCachedCards) {
       return;
     }
     int target = Math.max(1, config.maxCachedCards * 9 / 10);
-    Iterator<Map.Entry<String, CompletableFuture<CardState>>> it = cards.entrySet().iterator();
+    Iterator<Card> it = cards.values().iterator();
     while (it.hasNext() && cards.size() > target) {
-      Map.Entry<String, CompletableFuture<CardState>> entry = it.next();
-      if (entry.getValue().isDone()) {
-        cards.remove(entry.getKey(), entry.getValue());
+      if (it.next().settled()) {
+        it.remove();
       }
     }
   }

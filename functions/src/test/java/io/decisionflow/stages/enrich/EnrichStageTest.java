@@ -14,7 +14,8 @@ import io.decisionflow.schemas.Feature;
 import io.decisionflow.schemas.Transaction;
 import io.decisionflow.schemas.state.CardState;
 import io.decisionflow.stages.InvalidRecordException;
-import java.util.concurrent.CompletableFuture;
+import io.decisionflow.stages.MutableClock;
+import java.time.Duration;
 import java.util.concurrent.CompletionException;
 import org.junit.jupiter.api.Test;
 
@@ -44,6 +45,12 @@ class EnrichStageTest {
     return transaction(card, id, amount, EVENT_TIME_MS + secondsLater * 1000L);
   }
 
+  /** The outcome's record, once it is durable (the in-memory store completes saves at once). */
+  private static EnrichedTransaction durable(EnrichStage.Outcome outcome) {
+    assertThat(outcome.durable()).isCompleted();
+    return outcome.record().join();
+  }
+
   private static double feature(EnrichedTransaction enriched, String name) {
     return enriched.getFeaturesList().stream()
         .filter(f -> f.getName().equals(name))
@@ -59,7 +66,7 @@ class EnrichStageTest {
     Transaction txn = transaction().build();
 
     // When
-    EnrichedTransaction enriched = stage.enrich(txn).join();
+    EnrichedTransaction enriched = durable(stage.enrich(txn));
 
     // Then
     assertThat(enriched.getTransaction()).isEqualTo(txn);
@@ -81,9 +88,9 @@ class EnrichStageTest {
     EnrichStage stage = stage();
 
     // When: 10, 20 and 30 a minute apart
-    stage.enrich(txn("t1", 10.0, 0)).join();
-    stage.enrich(txn("t2", 20.0, 60)).join();
-    EnrichedTransaction third = stage.enrich(txn("t3", 30.0, 120)).join();
+    durable(stage.enrich(txn("t1", 10.0, 0)));
+    durable(stage.enrich(txn("t2", 20.0, 60)));
+    EnrichedTransaction third = durable(stage.enrich(txn("t3", 30.0, 120)));
 
     // Then: the third sees two prior transactions of mean 15, the newest 60 s before
     assertThat(feature(third, "card_txn_count_log")).isCloseTo(1.098612, within(1e-5)); // ln 3
@@ -106,8 +113,8 @@ class EnrichStageTest {
     EnrichStage stage = stage(config);
 
     // When
-    stage.enrich(txn("card-a", "a1", 10.0, 0)).join();
-    EnrichedTransaction other = stage.enrich(txn("card-b", "b1", 10.0, 1)).join();
+    durable(stage.enrich(txn("card-a", "a1", 10.0, 0)));
+    EnrichedTransaction other = durable(stage.enrich(txn("card-b", "b1", 10.0, 1)));
 
     // Then
     assertThat(feature(other, "card_txn_count_log")).isZero();
@@ -117,48 +124,162 @@ class EnrichStageTest {
   }
 
   @Test
-  void appliesRecordsOfACardInOrderWhileTheFirstSaveIsPending() {
+  void emitsAtOnceAndAcknowledgesOnlyOnceTheStateIsDurable() {
     // Given: saves stay pending until released
     EnrichStage stage = stage();
     store.holdSaves();
 
     // When
-    CompletableFuture<EnrichedTransaction> first = stage.enrich(txn("t1", 10.0, 0));
-    CompletableFuture<EnrichedTransaction> second = stage.enrich(txn("t2", 20.0, 60));
+    EnrichStage.Outcome first = stage.enrich(txn("t1", 10.0, 0));
+    EnrichStage.Outcome second = stage.enrich(txn("t2", 20.0, 60));
 
-    // Then: neither completes, and the second waits for the first's state
-    assertThat(first).isNotDone();
-    assertThat(second).isNotDone();
+    // Then: both records are ready, each on its predecessor's state, but neither is durable
+    assertThat(first.record()).isCompleted();
+    EnrichedTransaction enriched = second.record().join();
+    assertThat(feature(enriched, "card_txn_count_log")).isCloseTo(0.693147, within(1e-5)); // ln 2
+    assertThat(feature(enriched, "amount_to_card_mean")).isCloseTo(2.0, within(1e-6)); // 20 / 10
+    assertThat(first.durable()).isNotDone();
+    assertThat(second.durable()).isNotDone();
     assertThat(store.saves()).isEqualTo(1);
 
-    // When: the first save becomes durable
+    // When: the first save (t1 only) becomes durable
     store.releaseNextSave();
 
-    // Then: the first completes, the second is applied on its state but not yet durable
-    assertThat(first).isCompleted();
-    assertThat(second).isNotDone();
+    // Then: t1 is durable; t2 rides on the next write, which has started
+    assertThat(first.durable()).isCompleted();
+    assertThat(second.durable()).isNotDone();
     assertThat(store.pendingSaves()).isEqualTo(1);
 
     // When
     store.releaseNextSave();
 
     // Then
-    EnrichedTransaction enriched = second.join();
-    assertThat(feature(enriched, "card_txn_count_log")).isCloseTo(0.693147, within(1e-5)); // ln 2
-    assertThat(feature(enriched, "amount_to_card_mean")).isCloseTo(2.0, within(1e-6)); // 20 / 10
+    assertThat(second.durable()).isCompleted();
     assertThat(store.get(KEY).orElseThrow().getCount()).isEqualTo(2);
     assertThat(store.loadsOf(KEY)).isEqualTo(1);
+  }
+
+  @Test
+  void recordsArrivingDuringAWriteCoalesceIntoOneWrite() {
+    // Given: t1's write is in flight
+    EnrichStage stage = stage();
+    store.holdSaves();
+    EnrichStage.Outcome t1 = stage.enrich(txn("t1", 10.0, 0));
+
+    // When: three more records of the card arrive meanwhile, then t1's write completes
+    EnrichStage.Outcome t2 = stage.enrich(txn("t2", 20.0, 10));
+    EnrichStage.Outcome t3 = stage.enrich(txn("t3", 30.0, 20));
+    EnrichStage.Outcome t4 = stage.enrich(txn("t4", 40.0, 30));
+    store.releaseNextSave();
+
+    // Then: one write carries all three
+    assertThat(t1.durable()).isCompleted();
+    assertThat(store.saves()).isEqualTo(2);
+    assertThat(store.pendingSaves()).isEqualTo(1);
+    store.releaseNextSave();
+    assertThat(t2.durable()).isCompleted();
+    assertThat(t3.durable()).isCompleted();
+    assertThat(t4.durable()).isCompleted();
+    assertThat(store.get(KEY).orElseThrow().getCount()).isEqualTo(4);
+    assertThat(stage.appliedChanges()).isEqualTo(4);
+    assertThat(stage.writes()).isEqualTo(2);
+  }
+
+  @Test
+  void aFlushDelayHoldsTheWriteSoLaterRecordsRideAlong() {
+    // Given: writes wait 100 ms after a card changes
+    EnrichConfig config = new EnrichConfig();
+    config.stateFlushDelayMs = 100;
+    MutableClock clock = new MutableClock(NOW);
+    config.validate();
+    EnrichStage stage = new EnrichStage(config, store, clock);
+
+    // When: two records 40 ms apart
+    EnrichStage.Outcome t1 = stage.enrich(txn("t1", 10.0, 0));
+    clock.advance(Duration.ofMillis(40));
+    EnrichStage.Outcome t2 = stage.enrich(txn("t2", 20.0, 60));
+    stage.flush();
+
+    // Then: both are emitted, nothing is written yet
+    assertThat(t1.record()).isCompleted();
+    assertThat(t2.record()).isCompleted();
+    assertThat(store.saves()).isZero();
+    assertThat(t1.durable()).isNotDone();
+
+    // When: 100 ms after the first change
+    clock.advance(Duration.ofMillis(60));
+    stage.flush();
+
+    // Then: one write made both durable
+    assertThat(store.saves()).isEqualTo(1);
+    assertThat(t1.durable()).isCompleted();
+    assertThat(t2.durable()).isCompleted();
+    assertThat(store.get(KEY).orElseThrow().getCount()).isEqualTo(2);
+  }
+
+  @Test
+  void writesBeyondTheInFlightBoundWaitForAFreeSlot() {
+    // Given: one write in flight at most
+    EnrichConfig config = new EnrichConfig();
+    config.maxStateWritesInFlight = 1;
+    EnrichStage stage = stage(config);
+    store.holdSaves();
+
+    // When: two cards change
+    EnrichStage.Outcome a = stage.enrich(txn("card-a", "a1", 10.0, 0));
+    EnrichStage.Outcome b = stage.enrich(txn("card-b", "b1", 10.0, 1));
+
+    // Then: only a's write runs; b's waits for the slot
+    assertThat(store.saves()).isEqualTo(1);
+    assertThat(stage.writesInFlight()).isEqualTo(1);
+    assertThat(stage.cardsWaitingForWrite()).isEqualTo(1);
+
+    // When
+    store.releaseNextSave();
+
+    // Then
+    assertThat(a.durable()).isCompleted();
+    assertThat(b.durable()).isNotDone();
+    assertThat(store.saves()).isEqualTo(2);
+    store.releaseNextSave();
+    assertThat(b.durable()).isCompleted();
+    assertThat(stage.writesInFlight()).isZero();
+  }
+
+  @Test
+  void recordsOfACardWhoseStateIsLoadingWaitAndApplyInOrder() {
+    // Given: the card has one durable transaction, a new stage, and loads stay pending
+    durable(stage().enrich(txn("t1", 10.0, 0)));
+    EnrichStage stage = stage();
+    store.holdLoads();
+
+    // When: two records arrive before the state is loaded
+    EnrichStage.Outcome t2 = stage.enrich(txn("t2", 20.0, 60));
+    EnrichStage.Outcome t3 = stage.enrich(txn("t3", 30.0, 120));
+
+    // Then: nothing is emitted yet, and the new stage reads the store once
+    assertThat(t2.record()).isNotDone();
+    assertThat(store.loadsOf(KEY)).isEqualTo(2); // the first stage's load, and this one
+
+    // When
+    store.releaseLoads();
+
+    // Then: both are applied in order on the loaded state
+    assertThat(feature(t2.record().join(), "card_txn_count_log")).isCloseTo(0.693147, within(1e-5));
+    assertThat(feature(t3.record().join(), "card_txn_count_log")).isCloseTo(1.098612, within(1e-5));
+    assertThat(t3.durable()).isCompleted();
+    assertThat(store.get(KEY).orElseThrow().getCount()).isEqualTo(3);
   }
 
   @Test
   void redeliveredTransactionDoesNotCountTwiceAndGetsItsFirstFeatures() {
     // Given
     EnrichStage stage = stage();
-    stage.enrich(txn("t1", 10.0, 0)).join();
-    EnrichedTransaction firstTime = stage.enrich(txn("t2", 20.0, 60)).join();
+    durable(stage.enrich(txn("t1", 10.0, 0)));
+    EnrichedTransaction firstTime = durable(stage.enrich(txn("t2", 20.0, 60)));
 
     // When
-    EnrichedTransaction redelivered = stage.enrich(txn("t2", 20.0, 60)).join();
+    EnrichedTransaction redelivered = durable(stage.enrich(txn("t2", 20.0, 60)));
 
     // Then
     assertThat(redelivered).isEqualTo(firstTime);
@@ -170,12 +291,12 @@ class EnrichStageTest {
   void redeliveryAfterARestartIsRecognisedFromTheStoredState() {
     // Given: a stage that enriched two records, then a new instance on the same store
     EnrichStage before = stage();
-    before.enrich(txn("t1", 10.0, 0)).join();
-    EnrichedTransaction firstTime = before.enrich(txn("t2", 20.0, 60)).join();
+    durable(before.enrich(txn("t1", 10.0, 0)));
+    EnrichedTransaction firstTime = durable(before.enrich(txn("t2", 20.0, 60)));
     EnrichStage after = stage();
 
     // When
-    EnrichedTransaction redelivered = after.enrich(txn("t2", 20.0, 60)).join();
+    EnrichedTransaction redelivered = durable(after.enrich(txn("t2", 20.0, 60)));
 
     // Then
     assertThat(redelivered).isEqualTo(firstTime);
@@ -186,21 +307,23 @@ class EnrichStageTest {
   void failedSaveFailsThatRecordAndTheNextRecordReloadsTheState() {
     // Given: t1 is durable, then the store fails t2's save
     EnrichStage stage = stage();
-    stage.enrich(txn("t1", 10.0, 0)).join();
+    durable(stage.enrich(txn("t1", 10.0, 0)));
     store.failNextSave(new IllegalStateException("bookie down"));
 
     // When
-    CompletableFuture<EnrichedTransaction> failed = stage.enrich(txn("t2", 20.0, 60));
+    EnrichStage.Outcome failed = stage.enrich(txn("t2", 20.0, 60));
 
-    // Then
-    assertThat(failed).isCompletedExceptionally();
-    assertThatThrownBy(failed::join)
+    // Then: it was emitted, but it never becomes durable: it fails, to be redelivered
+    assertThat(failed.record()).isCompleted();
+    assertThat(failed.durable()).isCompletedExceptionally();
+    assertThatThrownBy(failed.durable()::join)
         .isInstanceOf(CompletionException.class)
+        .hasMessageContaining("state of card:card-1 not saved")
         .hasRootCauseMessage("bookie down");
     assertThat(store.get(KEY).orElseThrow().getCount()).isEqualTo(1);
 
     // When
-    EnrichedTransaction next = stage.enrich(txn("t3", 30.0, 120)).join();
+    EnrichedTransaction next = durable(stage.enrich(txn("t3", 30.0, 120)));
 
     // Then: the card's state came from the store again, without t2
     assertThat(store.loadsOf(KEY)).isEqualTo(2);
@@ -212,21 +335,41 @@ class EnrichStageTest {
   }
 
   @Test
+  void aFailedSaveAlsoFailsTheCardsRecordsThatWaitedForTheNextWrite() {
+    // Given: t1's write is in flight and t2 waits for the next one
+    EnrichStage stage = stage();
+    store.holdSaves();
+    EnrichStage.Outcome t1 = stage.enrich(txn("t1", 10.0, 0));
+    EnrichStage.Outcome t2 = stage.enrich(txn("t2", 20.0, 60));
+
+    // When: t1's write fails
+    store.failNextPendingSave(new IllegalStateException("bookie down"));
+
+    // Then: t2 was applied on t1's lost state, so it fails too and no further write starts
+    assertThat(t1.durable()).isCompletedExceptionally();
+    assertThat(t2.durable()).isCompletedExceptionally();
+    assertThat(store.saves()).isEqualTo(1);
+    assertThat(stage.cachedCards()).isZero();
+  }
+
+  @Test
   void failedLoadFailsThatRecordAndTheNextRecordLoadsAgain() {
     // Given
     EnrichStage stage = stage();
     store.failNextLoad(new IllegalStateException("state card:card-1 is not a CardState"));
 
     // When
-    CompletableFuture<EnrichedTransaction> failed = stage.enrich(txn("t1", 10.0, 0));
+    EnrichStage.Outcome failed = stage.enrich(txn("t1", 10.0, 0));
 
     // Then: the record fails instead of staying pending forever
-    assertThat(failed).isCompletedExceptionally();
-    assertThatThrownBy(failed::join).hasRootCauseMessage("state card:card-1 is not a CardState");
+    assertThat(failed.record()).isCompletedExceptionally();
+    assertThat(failed.durable()).isCompletedExceptionally();
+    assertThatThrownBy(failed.durable()::join)
+        .hasRootCauseMessage("state card:card-1 is not a CardState");
     assertThat(store.saves()).isZero();
 
     // When
-    EnrichedTransaction next = stage.enrich(txn("t1", 10.0, 0)).join();
+    EnrichedTransaction next = durable(stage.enrich(txn("t1", 10.0, 0)));
 
     // Then
     assertThat(store.loadsOf(KEY)).isEqualTo(2);
@@ -257,18 +400,18 @@ class EnrichStageTest {
     EnrichConfig config = new EnrichConfig();
     config.maxCachedCards = 10;
     EnrichStage stage = stage(config);
-    stage.enrich(txn("card-0", "first", 10.0, 0)).join();
+    durable(stage.enrich(txn("card-0", "first", 10.0, 0)));
 
     // When: a hundred other cards come by
     for (int i = 1; i <= 100; i++) {
-      stage.enrich(txn("card-" + i, "t" + i, 10.0, i)).join();
+      durable(stage.enrich(txn("card-" + i, "t" + i, 10.0, i)));
 
       // Then
       assertThat(stage.cachedCards()).isLessThanOrEqualTo(10);
     }
 
     // When: the first card comes back
-    EnrichedTransaction back = stage.enrich(txn("card-0", "second", 10.0, 200)).join();
+    EnrichedTransaction back = durable(stage.enrich(txn("card-0", "second", 10.0, 200)));
 
     // Then: its state was reloaded, not lost
     assertThat(store.loadsOf("card:card-0")).isEqualTo(2);
@@ -282,28 +425,28 @@ class EnrichStageTest {
     config.maxCachedCards = 10;
     EnrichStage stage = stage(config);
     store.holdSaves();
-    CompletableFuture<EnrichedTransaction> first = stage.enrich(txn("card-0", "first", 10.0, 0));
+    EnrichStage.Outcome first = stage.enrich(txn("card-0", "first", 10.0, 0));
     store.stopHoldingSaves();
 
     // When: a hundred other cards fill the cache, then card-0's next record arrives
     for (int i = 1; i <= 100; i++) {
-      stage.enrich(txn("card-" + i, "t" + i, 10.0, i)).join();
+      durable(stage.enrich(txn("card-" + i, "t" + i, 10.0, i)));
     }
-    CompletableFuture<EnrichedTransaction> second =
-        stage.enrich(txn("card-0", "second", 20.0, 200));
+    EnrichStage.Outcome second = stage.enrich(txn("card-0", "second", 20.0, 200));
 
-    // Then: the cache stays bounded, and card-0's second record waits for its first
+    // Then: the cache stays bounded, and card-0's second record is applied on the first's state
     assertThat(stage.cachedCards()).isLessThanOrEqualTo(10);
-    assertThat(first).isNotDone();
-    assertThat(second).isNotDone();
+    assertThat(feature(second.record().join(), "card_txn_count_log"))
+        .isCloseTo(0.693147, within(1e-5));
+    assertThat(first.durable()).isNotDone();
+    assertThat(second.durable()).isNotDone();
 
     // When
     store.releaseNextSave();
 
-    // Then: the second record saw the first's state, not a fresh load
-    assertThat(first).isCompleted();
-    EnrichedTransaction enriched = second.join();
-    assertThat(feature(enriched, "card_txn_count_log")).isCloseTo(0.693147, within(1e-5));
+    // Then: both become durable through the card's own state, not a fresh load
+    assertThat(first.durable()).isCompleted();
+    assertThat(second.durable()).isCompleted();
     assertThat(store.loadsOf("card:card-0")).isEqualTo(1);
     assertThat(store.get("card:card-0").orElseThrow().getCount()).isEqualTo(2);
   }

@@ -153,7 +153,7 @@ class EventTimeFeaturesTest {
     Transaction late = txn("t3", 40, S + 16 * MIN); // 4 min behind, allowed: 5 min
 
     // When
-    EnrichedTransaction out = stage().enrich(late).join();
+    EnrichedTransaction out = stage().enrich(late).record().join();
     float[] f = FeatureSpec.compute(late, state);
     CardState next = FeatureSpec.apply(state, late);
 
@@ -173,36 +173,36 @@ class EventTimeFeaturesTest {
   void aTransactionBeyondTheLatenessIsScoredOnCurrentStateFlaggedAndInNoWindow() throws Exception {
     // Given: the stage has seen t1 at S and t2 at S + 20 min
     EnrichStage stage = stage();
-    stage.enrich(txn("t1", 10, S)).join();
-    stage.enrich(txn("t2", 20, S + 20 * MIN)).join();
+    stage.enrich(txn("t1", 10, S)).record().join();
+    stage.enrich(txn("t2", 20, S + 20 * MIN)).record().join();
     Transaction late = txn("t3", 40, S + 14 * MIN).toBuilder().setMerchantId("m-late").build();
 
     // When: 6 min behind the newest
-    EnrichedTransaction out = stage.enrich(late).join();
+    EnrichedTransaction out = stage.enrich(late).record().join();
 
     // Then: flagged, windows as at S + 20 min (t2 in 5 min, both in 1 h)
     assertThat(out.getLate()).isTrue();
     assertThat(out.getFeatures(COUNT_5M).getValue()).isEqualTo(1.0);
     assertThat(out.getFeatures(COUNT_1H).getValue()).isEqualTo(2.0);
     // it counts as a transaction of the card, but in no window and no merchant list
-    EnrichedTransaction after = stage.enrich(txn("t4", 5, S + 21 * MIN)).join();
+    EnrichedTransaction after = stage.enrich(txn("t4", 5, S + 21 * MIN)).record().join();
     assertThat(after.getLate()).isFalse();
     assertThat(after.getFeatures(CARD_COUNT).getValue()).isCloseTo(Math.log1p(3), within(1e-6));
     assertThat(after.getFeatures(COUNT_1H).getValue()).isEqualTo(2.0);
     assertThat(after.getFeatures(MERCHANTS_1H).getValue()).isEqualTo(1.0);
     assertThat(after.getFeatures(SUM_24H).getValue()).isCloseTo(Math.log1p(30), within(1e-6));
     // and a redelivery of the late record is flagged again, with its first features
-    stage.enrich(late).join(); // not the newest any more: a repeat, not counted
+    stage.enrich(late).record().join(); // not the newest any more: a repeat, not counted
     assertThat(store.get(KEY).orElseThrow().getCount()).isEqualTo(4);
   }
 
   @Test
   void aRedeliveryOfTheNewestGetsItsFirstRecordEvenWhenLate() {
     EnrichStage stage = stage();
-    stage.enrich(txn("t1", 10, S + 20 * MIN)).join();
-    EnrichedTransaction first = stage.enrich(txn("t2", 20, S)).join();
+    stage.enrich(txn("t1", 10, S + 20 * MIN)).record().join();
+    EnrichedTransaction first = stage.enrich(txn("t2", 20, S)).record().join();
 
-    EnrichedTransaction again = stage.enrich(txn("t2", 20, S)).join();
+    EnrichedTransaction again = stage.enrich(txn("t2", 20, S)).record().join();
 
     assertThat(first.getLate()).isTrue();
     assertThat(again).isEqualTo(first);
@@ -245,12 +245,12 @@ class EventTimeFeaturesTest {
   void aRepeatedOlderIdDoesNotCountTwiceWithinTheBound() {
     // Given: t1 then t2
     EnrichStage stage = stage();
-    stage.enrich(txn("t1", 10, S)).join();
-    stage.enrich(txn("t2", 20, S + MIN)).join();
+    stage.enrich(txn("t1", 10, S)).record().join();
+    stage.enrich(txn("t2", 20, S + MIN)).record().join();
     int saves = store.saves();
 
     // When: t1 comes again, out of order (e.g. redelivered after t2 was acknowledged)
-    EnrichedTransaction repeat = stage.enrich(txn("t1", 10, S)).join();
+    EnrichedTransaction repeat = stage.enrich(txn("t1", 10, S)).record().join();
 
     // Then: nothing changes; the record describes the card as it is
     CardState state = store.get(KEY).orElseThrow();
@@ -300,7 +300,7 @@ class EventTimeFeaturesTest {
     EnrichStage stage = stage();
     List<EnrichedTransaction> online = new ArrayList<>();
     for (Transaction txn : stream) {
-      online.add(stage.enrich(txn).join());
+      online.add(stage.enrich(txn).record().join());
     }
     Map<String, CardState> cards = new HashMap<>();
     Map<String, CardState> plain = new HashMap<>();

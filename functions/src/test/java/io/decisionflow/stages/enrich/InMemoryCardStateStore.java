@@ -20,6 +20,8 @@ final class InMemoryCardStateStore implements CardStateStore {
   private final Map<String, CardState> states = new HashMap<>();
   private final Map<String, Integer> loadsByKey = new HashMap<>();
   private final Queue<PendingSave> pending = new ArrayDeque<>();
+  private final Queue<Runnable> pendingLoads = new ArrayDeque<>();
+  private boolean holdingLoads;
   private int saves;
   private boolean holding;
   private RuntimeException nextLoadFailure;
@@ -33,7 +35,25 @@ final class InMemoryCardStateStore implements CardStateStore {
       nextLoadFailure = null;
       return CompletableFuture.failedFuture(failure);
     }
+    if (holdingLoads) {
+      CompletableFuture<Optional<CardState>> loaded = new CompletableFuture<>();
+      pendingLoads.add(() -> loaded.complete(Optional.ofNullable(states.get(key))));
+      return loaded;
+    }
     return CompletableFuture.completedFuture(Optional.ofNullable(states.get(key)));
+  }
+
+  /** From now on, loads stay pending until {@link #releaseLoads()}. */
+  void holdLoads() {
+    holdingLoads = true;
+  }
+
+  /** Completes the pending loads with the states stored now, and stops holding loads. */
+  void releaseLoads() {
+    holdingLoads = false;
+    while (!pendingLoads.isEmpty()) {
+      pendingLoads.remove().run();
+    }
   }
 
   @Override
@@ -78,6 +98,11 @@ final class InMemoryCardStateStore implements CardStateStore {
     PendingSave save = pending.remove();
     states.put(save.key(), save.state());
     save.done().complete(null);
+  }
+
+  /** Fails the oldest pending save with {@code failure}; nothing is stored. */
+  void failNextPendingSave(RuntimeException failure) {
+    pending.remove().done().completeExceptionally(failure);
   }
 
   /** Saves waiting for {@link #releaseNextSave()}. */

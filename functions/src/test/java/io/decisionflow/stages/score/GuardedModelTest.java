@@ -3,6 +3,7 @@ package io.decisionflow.stages.score;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.decisionflow.stages.MutableClock;
 import io.decisionflow.stages.enrich.FeatureSpec;
 import io.decisionflow.stages.score.GuardedModel.Result;
 import io.decisionflow.stages.score.GuardedModel.Settings;

@@ -4,6 +4,7 @@ import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.decisionflow.stages.MutableClock;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;

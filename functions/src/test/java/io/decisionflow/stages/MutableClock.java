@@ -1,4 +1,4 @@
-package io.decisionflow.stages.score;
+package io.decisionflow.stages;
 
 import java.time.Clock;
 import java.time.Duration;
@@ -8,12 +8,12 @@ import java.time.ZoneOffset;
 import java.util.concurrent.atomic.AtomicReference;
 
 /** A clock that stands still until a test moves it. Thread-safe. */
-final class MutableClock extends Clock {
+public final class MutableClock extends Clock {
 
   private final AtomicReference<Instant> now;
   private final ZoneId zone;
 
-  MutableClock(Instant start) {
+  public MutableClock(Instant start) {
     this(new AtomicReference<>(start), ZoneOffset.UTC);
   }
 
@@ -23,7 +23,7 @@ final class MutableClock extends Clock {
   }
 
   /** Moves the clock forward (or back, if {@code d} is negative). */
-  void advance(Duration d) {
+  public void advance(Duration d) {
     now.updateAndGet(t -> t.plus(d));
   }
 

@@ -1,0 +1,614 @@
+package io.decisionflow.tools;
+
+import io.decisionflow.schemas.Channel;
+import io.decisionflow.schemas.EnrichedTransaction;
+import io.decisionflow.schemas.Topics;
+import io.decisionflow.schemas.Transaction;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Random;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+import org.HdrHistogram.Histogram;
+import org.HdrHistogram.Recorder;
+import org.apache.pulsar.client.admin.PulsarAdmin;
+import org.apache.pulsar.client.admin.PulsarAdminException;
+import org.apache.pulsar.client.api.Consumer;
+import org.apache.pulsar.client.api.Message;
+import org.apache.pulsar.client.api.Producer;
+import org.apache.pulsar.client.api.PulsarClient;
+import org.apache.pulsar.client.api.Schema;
+import org.apache.pulsar.client.api.SubscriptionInitialPosition;
+import org.apache.pulsar.common.functions.FunctionConfig;
+import org.apache.pulsar.common.policies.data.FunctionStatus;
+import org.apache.pulsar.common.policies.data.SubscriptionStats;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * Benchmarks the enrich stage alone on durable state (the BookKeeper table service): its maximum
+ * rate draining a backlog over many cards, its latency at a fixed rate, and the same stage written
+ * the naive way (one blocking state write per record) for comparison.
+ */
+@Command(
+    name = "bench-enrich",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Benchmark the enrich stage on durable Pulsar Functions state: the maximum rate over",
+      "--cards cards (a cold pass that loads every card, then warm passes), the latency at",
+      "--latency-rate records/s, and the naive stage (one blocking state write per record).",
+      "Deploys the functions into --namespace for the run and removes them."
+    })
+final class BenchEnrichCommand implements Callable<Integer> {
+
+  private static final String TAG = "[bench-enrich] ";
+  private static final String SUBSCRIPTION = "bench-enrich";
+
+  @Mixin ClusterOptions cluster;
+
+  @Option(
+      names = "--namespace",
+      defaultValue = "public/default",
+      description = "Namespace the functions run in (${DEFAULT-VALUE}).")
+  String namespace;
+
+  @Option(
+      names = "--cards",
+      defaultValue = "100000",
+      description = "Distinct cards of the enrich run (${DEFAULT-VALUE}).")
+  int cards;
+
+  @Option(
+      names = "--passes",
+      defaultValue = "4",
+      description =
+          "Passes over the cards, each card once per pass in a random order; the first is cold"
+              + " (${DEFAULT-VALUE}).")
+  int passes;
+
+  @Option(
+      names = "--naive-cards",
+      defaultValue = "1000",
+      description = "Distinct cards of the naive run (${DEFAULT-VALUE}).")
+  int naiveCards;
+
+  @Option(
+      names = "--naive-passes",
+      defaultValue = "4",
+      description = "Passes of the naive run (${DEFAULT-VALUE}).")
+  int naivePasses;
+
+  @Option(
+      names = "--latency-rate",
+      defaultValue = "1000",
+      description = "Records/s of the latency run, open loop (${DEFAULT-VALUE}).")
+  int latencyRate;
+
+  @Option(
+      names = "--latency-seconds",
+      defaultValue = "30",
+      description = "Length of the latency run; its first 3 s are not measured (${DEFAULT-VALUE}).")
+  int latencySeconds;
+
+  @Option(
+      names = "--parallelism",
+      defaultValue = "1",
+      description = "Instances of each function (${DEFAULT-VALUE}).")
+  int parallelism;
+
+  @Option(
+      names = "--set",
+      description = "An enrich userConfig setting, e.g. --set stateFlushDelayMs=200 (repeatable).")
+  Map<String, String> settings = new LinkedHashMap<>();
+
+  @Option(names = "--skip-naive", description = "Do not run the naive stage.")
+  boolean skipNaive;
+
+  @Option(
+      names = "--out",
+      defaultValue = "target/bench/enrich.txt",
+      description = "Report file, relative to the project (${DEFAULT-VALUE}).")
+  Path out;
+
+  /** One measured drain of a backlog. */
+  record Drain(
+      String variant,
+      int cards,
+      long records,
+      double coldPerSecond,
+      double warmPerSecond,
+      double warmAckedPerSecond,
+      double seconds) {}
+
+  /** Latency percentiles, milliseconds. */
+  record Latency(String what, long count, double p50, double p95, double p99, double max) {}
+
+  @Override
+  public Integer call() throws Exception {
+    String[] ns = namespace.split("/");
+    if (ns.length != 2) {
+      throw new IllegalArgumentException("--namespace must be tenant/namespace, was " + namespace);
+    }
+    if (cards < 1 || passes < 2 || naiveCards < 1 || naivePasses < 2 || latencyRate < 1) {
+      throw new IllegalArgumentException(
+          "--cards, --naive-cards and --latency-rate must be >= 1, --passes and --naive-passes"
+              + " >= 2 (the first pass is cold)");
+    }
+    Path jar = cluster.project().resolve("functions/target/decisionflow-functions.jar");
+    if (!Files.isRegularFile(jar)) {
+      throw new IllegalArgumentException(jar + " is missing: build first (mvn package)");
+    }
+    String run = UUID.randomUUID().toString().substring(0, 8);
+    List<Drain> drains = new ArrayList<>();
+    List<Latency> latencies = new ArrayList<>();
+    try (PulsarAdmin admin = cluster.admin();
+        PulsarClient client = cluster.client()) {
+      Bench bench = new Bench(admin, client, ns[0], ns[1], jar.toString(), run);
+      latencies.add(bench.brokerFloor(latencyRate, latencySeconds));
+      String enrich = "enrich-bench-" + run;
+      bench.deploy(enrich, "io.decisionflow.functions.EnrichFunction", true, settings);
+      try {
+        drains.add(bench.drain("enrich", enrich, cards, passes));
+        latencies.add(bench.latency(enrich, cards, latencyRate, latencySeconds));
+      } finally {
+        bench.remove(enrich);
+      }
+      if (!skipNaive) {
+        String naive = "enrich-naive-" + run;
+        bench.deploy(
+            naive, "io.decisionflow.functions.baseline.BlockingEnrichFunction", false, Map.of());
+        try {
+          drains.add(bench.drain("naive", naive, naiveCards, naivePasses));
+        } finally {
+          bench.remove(naive);
+        }
+      }
+    }
+    String report = report(drains, latencies);
+    System.out.println();
+    System.out.print(report);
+    Path file = cluster.project().resolve(out);
+    Files.createDirectories(file.getParent());
+    Files.writeString(file, report);
+    System.out.println("wrote " + file);
+    return 0;
+  }
+
+  private String report(List<Drain> drains, List<Latency> latencies) {
+    StringBuilder r = new StringBuilder();
+    r.append("decisionflow bench-enrich: the enrich stage on durable state (BookKeeper table")
+        .append(" service)\n");
+    r.append("date:     ").append(Instant.now()).append('\n');
+    r.append("setup:    parallelism ")
+        .append(parallelism)
+        .append(", enrich settings ")
+        .append(settings.isEmpty() ? "(defaults)" : settings)
+        .append('\n');
+    r.append("rates:    records/s draining a backlog; cold = first pass (every card loaded),")
+        .append(" warm = later passes;\n          enriched = records published, acked =")
+        .append(" records acknowledged (state durable)\n\n");
+    r.append(
+        String.format(
+            Locale.ROOT,
+            "%-8s %8s %9s %12s %12s %12s%n",
+            "stage",
+            "cards",
+            "records",
+            "cold rec/s",
+            "warm rec/s",
+            "warm acked/s"));
+    for (Drain d : drains) {
+      r.append(
+          String.format(
+              Locale.ROOT,
+              "%-8s %8d %9d %12.0f %12.0f %12.0f%n",
+              d.variant(),
+              d.cards(),
+              d.records(),
+              d.coldPerSecond(),
+              d.warmPerSecond(),
+              d.warmAckedPerSecond()));
+    }
+    if (drains.size() == 2 && drains.get(1).warmAckedPerSecond() > 0) {
+      r.append(
+          String.format(
+              Locale.ROOT,
+              "%nwarm acked rate, enrich / naive: %.1fx%n",
+              drains.get(0).warmAckedPerSecond() / drains.get(1).warmAckedPerSecond()));
+    }
+    r.append(
+        String.format(
+            Locale.ROOT,
+            "%nlatency at %d records/s, open loop, from the intended send time (ms):%n",
+            latencyRate));
+    r.append(
+        String.format(
+            Locale.ROOT,
+            "%-44s %8s %7s %7s %7s %7s%n",
+            "path",
+            "records",
+            "p50",
+            "p95",
+            "p99",
+            "max"));
+    for (Latency l : latencies) {
+      r.append(
+          String.format(
+              Locale.ROOT,
+              "%-44s %8d %7.2f %7.2f %7.2f %7.2f%n",
+              l.what(),
+              l.count(),
+              l.p50(),
+              l.p95(),
+              l.p99(),
+              l.max()));
+    }
+    return r.toString();
+  }
+
+  /** The runs against one cluster. */
+  private final class Bench {
+    private final PulsarAdmin admin;
+    private final PulsarClient client;
+    private final String tenant;
+    private final String ns;
+    private final String jar;
+    private final String run;
+
+    Bench(
+        PulsarAdmin admin, PulsarClient client, String tenant, String ns, String jar, String run) {
+      this.admin = admin;
+      this.client = client;
+      this.tenant = tenant;
+      this.ns = ns;
+      this.jar = jar;
+      this.run = run;
+    }
+
+    String topic(String name) {
+      return "persistent://" + tenant + "/" + ns + "/" + name;
+    }
+
+    void deploy(String name, String className, boolean manual, Map<String, String> userConfig)
+        throws PulsarAdminException, InterruptedException {
+      FunctionConfig config = new FunctionConfig();
+      config.setTenant(tenant);
+      config.setNamespace(ns);
+      config.setName(name);
+      config.setClassName(className);
+      config.setRuntime(FunctionConfig.Runtime.JAVA);
+      config.setInputs(List.of(topic(name + "-in")));
+      config.setOutput(topic(name + "-out"));
+      config.setOutputSchemaType("PROTOBUF_NATIVE");
+      config.setRetainKeyOrdering(true);
+      config.setSubName(SUBSCRIPTION);
+      config.setSubscriptionPosition(SubscriptionInitialPosition.Earliest);
+      config.setProcessingGuarantees(
+          manual
+              ? FunctionConfig.ProcessingGuarantees.MANUAL
+              : FunctionConfig.ProcessingGuarantees.ATLEAST_ONCE);
+      config.setParallelism(parallelism);
+      config.setUserConfig(new LinkedHashMap<>(userConfig));
+      System.out.println(TAG + "deploying " + className + " as " + tenant + "/" + ns + "/" + name);
+      admin.functions().createFunction(config, jar);
+      long deadline = System.nanoTime() + Duration.ofMinutes(3).toNanos();
+      while (true) {
+        FunctionStatus status = admin.functions().getFunctionStatus(tenant, ns, name);
+        if (status.getNumInstances() > 0 && status.getNumRunning() == status.getNumInstances()) {
+          return;
+        }
+        if (System.nanoTime() > deadline) {
+          throw new IllegalStateException(name + " did not run within 3 minutes: " + status);
+        }
+        Thread.sleep(500);
+      }
+    }
+
+    void remove(String name) {
+      try {
+        admin.functions().deleteFunction(tenant, ns, name);
+        admin.topics().delete(topic(name + "-in"), true);
+        admin.topics().delete(topic(name + "-out"), true);
+        System.out.println(TAG + "removed " + name + " and its topics");
+      } catch (PulsarAdminException e) {
+        System.out.println(TAG + "could not remove " + name + ": " + e.getMessage());
+      }
+    }
+
+    /** Publishes {@code passes} passes over {@code n} cards at once and measures the drain. */
+    Drain drain(String variant, String function, int n, int passes) throws Exception {
+      long total = (long) n * passes;
+      AtomicLong enriched = new AtomicLong();
+      AtomicBoolean stop = new AtomicBoolean();
+      String prefix = variant + "-" + run + "-";
+      try (Consumer<EnrichedTransaction> results = outputConsumer(function);
+          Producer<byte[]> producer =
+              client
+                  .newProducer(Schema.BYTES)
+                  .topic(topic(function + "-in"))
+                  // Unbatched, so that the subscription's backlog counts records, not batches.
+                  .enableBatching(false)
+                  .maxPendingMessages(20_000)
+                  .blockIfQueueFull(true)
+                  .create()) {
+        Thread receiver =
+            new Thread(() -> receive(results, stop, m -> enriched.incrementAndGet()), "receiver");
+        receiver.start();
+        Random random = new Random(42);
+        int[] order = new int[n];
+        for (int i = 0; i < n; i++) {
+          order[i] = i;
+        }
+        long start = System.nanoTime();
+        long sent = 0;
+        long lastProgress = start;
+        System.out.printf(
+            Locale.ROOT, "%s%s: publishing %d records over %d cards%n", TAG, variant, total, n);
+        for (int pass = 0; pass < passes; pass++) {
+          shuffle(order, random);
+          for (int i = 0; i < n; i++) {
+            producer.sendAsync(transaction(prefix + order[i], prefix + sent, random).toByteArray());
+            sent++;
+          }
+        }
+        producer.flush();
+        long coldEnrichedAt = 0;
+        long warmStart = 0;
+        long warmAckedStart = 0;
+        long warmAckedStartCount = 0;
+        long acked;
+        do {
+          long now = System.nanoTime();
+          acked = total - backlog(function);
+          long done = enriched.get();
+          if (coldEnrichedAt == 0 && done >= n) {
+            coldEnrichedAt = now;
+            warmStart = now;
+          }
+          if (warmAckedStart == 0 && acked >= n) {
+            warmAckedStart = now;
+            warmAckedStartCount = acked;
+          }
+          if (now - lastProgress > TimeUnit.SECONDS.toNanos(5)) {
+            lastProgress = now;
+            System.out.printf(
+                Locale.ROOT,
+                "%s%s: %.0f s, enriched %d, acked %d of %d%n",
+                TAG,
+                variant,
+                (now - start) / 1e9,
+                done,
+                acked,
+                total);
+          }
+          if (now - start > TimeUnit.MINUTES.toNanos(30)) {
+            throw new IllegalStateException(
+                variant
+                    + ": not drained in 30 minutes (enriched "
+                    + done
+                    + ", acked "
+                    + acked
+                    + ")");
+          }
+          Thread.sleep(100);
+        } while (acked < total || enriched.get() < total);
+        long end = System.nanoTime();
+        stop.set(true);
+        receiver.join();
+        double cold = n / ((coldEnrichedAt - start) / 1e9);
+        double warm = (total - n) / ((end - warmStart) / 1e9);
+        double warmAcked = (total - warmAckedStartCount) / ((end - warmAckedStart) / 1e9);
+        System.out.printf(
+            Locale.ROOT,
+            "%s%s: drained in %.1f s: cold %.0f/s, warm %.0f/s, warm acked %.0f/s%n",
+            TAG,
+            variant,
+            (end - start) / 1e9,
+            cold,
+            warm,
+            warmAcked);
+        return new Drain(variant, n, total, cold, warm, warmAcked, (end - start) / 1e9);
+      }
+    }
+
+    /** Records at a fixed rate through {@code function}, over {@code n} warm cards. */
+    Latency latency(String function, int n, int rate, int seconds) throws Exception {
+      String prefix = "enrich-" + run + "-";
+      return paced(
+          "publish -> enriched received (2 hops + enrich)",
+          topic(function + "-in"),
+          () -> outputConsumer(function),
+          prefix,
+          n,
+          rate,
+          seconds);
+    }
+
+    /** The same through the broker alone: one topic, no function. */
+    Latency brokerFloor(int rate, int seconds) throws Exception {
+      String t = topic("broker-floor-" + run);
+      try {
+        return paced(
+            "publish -> received (1 hop, broker floor)",
+            t,
+            () ->
+                client
+                    .newConsumer(Topics.TRANSACTIONS.schema())
+                    .topic(t)
+                    .subscriptionName(SUBSCRIPTION)
+                    .subscribe(),
+            "floor-" + run + "-",
+            1000,
+            rate,
+            seconds);
+      } finally {
+        admin.topics().delete(t, true);
+      }
+    }
+
+    private <T extends com.google.protobuf.Message> Latency paced(
+        String what,
+        String input,
+        Callable<Consumer<T>> consumers,
+        String prefix,
+        int n,
+        int rate,
+        int seconds)
+        throws Exception {
+      Map<String, Long> intended = new ConcurrentHashMap<>();
+      Recorder recorder = new Recorder(3);
+      AtomicBoolean stop = new AtomicBoolean();
+      AtomicLong received = new AtomicLong();
+      long warmupRecords = 3L * rate;
+      long total = (long) rate * seconds;
+      System.out.printf(Locale.ROOT, "%s%s: %d records at %d/s%n", TAG, what, total, rate);
+      try (Consumer<T> results = consumers.call();
+          Producer<byte[]> producer =
+              client
+                  .newProducer(Schema.BYTES)
+                  .topic(input)
+                  .enableBatching(false)
+                  .blockIfQueueFull(true)
+                  .create()) {
+        Thread receiver =
+            new Thread(
+                () ->
+                    receive(
+                        results,
+                        stop,
+                        m -> {
+                          long now = System.nanoTime();
+                          Long due = intended.remove(transactionId(m));
+                          if (due != null) {
+                            received.incrementAndGet();
+                            if (due > 0) {
+                              recorder.recordValue(Math.max(0, now - due) / 1000);
+                            }
+                          }
+                        }),
+                "latency-receiver");
+        receiver.start();
+        Random random = new Random(7);
+        long start = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(100);
+        long interval = TimeUnit.SECONDS.toNanos(1) / rate;
+        for (long i = 0; i < total; i++) {
+          long due = start + i * interval;
+          long wait = due - System.nanoTime();
+          if (wait > 0) {
+            LockSupport.parkNanos(wait);
+          }
+          String id = prefix + i;
+          // Records of the warm-up are tracked but not measured (negative marker).
+          intended.put(id, i < warmupRecords ? -1L : due);
+          producer.sendAsync(transaction(prefix + random.nextInt(n), id, random).toByteArray());
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (received.get() < total && System.nanoTime() < deadline) {
+          Thread.sleep(50);
+        }
+        stop.set(true);
+        receiver.join();
+      }
+      if (received.get() < total) {
+        throw new IllegalStateException(
+            what + ": only " + received.get() + " of " + total + " records came back in 60 s");
+      }
+      Histogram h = recorder.getIntervalHistogram();
+      Latency latency =
+          new Latency(
+              what,
+              h.getTotalCount(),
+              h.getValueAtPercentile(50) / 1000.0,
+              h.getValueAtPercentile(95) / 1000.0,
+              h.getValueAtPercentile(99) / 1000.0,
+              h.getMaxValue() / 1000.0);
+      System.out.printf(
+          Locale.ROOT,
+          "%s%s: p50 %.2f ms, p99 %.2f ms, max %.2f ms%n",
+          TAG,
+          what,
+          latency.p50(),
+          latency.p99(),
+          latency.max());
+      return latency;
+    }
+
+    private Consumer<EnrichedTransaction> outputConsumer(String function) throws Exception {
+      return client
+          .newConsumer(Topics.TRANSACTIONS_ENRICHED.schema())
+          .topic(topic(function + "-out"))
+          .subscriptionName(SUBSCRIPTION)
+          .subscriptionInitialPosition(SubscriptionInitialPosition.Earliest)
+          .receiverQueueSize(5000)
+          .subscribe();
+    }
+
+    private long backlog(String function) throws PulsarAdminException {
+      SubscriptionStats stats =
+          admin.topics().getStats(topic(function + "-in")).getSubscriptions().get(SUBSCRIPTION);
+      return stats == null ? Long.MAX_VALUE : stats.getMsgBacklog();
+    }
+  }
+
+  private static String transactionId(com.google.protobuf.Message m) {
+    if (m instanceof EnrichedTransaction e) {
+      return e.getTransaction().getTransactionId();
+    }
+    return ((Transaction) m).getTransactionId();
+  }
+
+  private static <T> void receive(
+      Consumer<T> consumer, AtomicBoolean stop, java.util.function.Consumer<T> onValue) {
+    try {
+      while (!stop.get()) {
+        Message<T> message = consumer.receive(100, TimeUnit.MILLISECONDS);
+        if (message != null) {
+          onValue.accept(message.getValue());
+          consumer.acknowledgeAsync(message);
+        }
+      }
+    } catch (Exception e) {
+      if (!stop.get()) {
+        System.err.println(TAG + "receiver failed: " + e);
+      }
+    }
+  }
+
+  private static void shuffle(int[] a, Random random) {
+    for (int i = a.length - 1; i > 0; i--) {
+      int j = random.nextInt(i + 1);
+      int t = a[i];
+      a[i] = a[j];
+      a[j] = t;
+    }
+  }
+
+  private static final String[] COUNTRIES = {"DE", "FR", "NL", "US", "GB", "ES"};
+
+  private static Transaction transaction(String card, String id, Random random) {
+    return Transaction.newBuilder()
+        .setTransactionId(id)
+        .setCardId(card)
+        .setAmount(Math.round(5 + random.nextDouble() * 200) / 1.0)
+        .setCurrency("EUR")
+        .setMerchantId("merchant-" + random.nextInt(500))
+        .setMerchantCategory("5411")
+        .setCountry(COUNTRIES[random.nextInt(COUNTRIES.length)])
+        .setChannel(random.nextInt(4) == 0 ? Channel.ONLINE : Channel.POS)
+        .setEventTimeMs(System.currentTimeMillis())
+        .build();
+  }
+}
