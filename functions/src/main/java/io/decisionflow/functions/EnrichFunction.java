@@ -49,7 +49,9 @@ public class EnrichFunction implements Function<byte[], EnrichedTransaction> {
   private Output output;
   private Semaphore pending;
   private int maxPending;
-  private ScheduledExecutorService flusher;
+  private ScheduledExecutorService timer;
+  private long loggedChanges;
+  private long loggedWrites;
   private Logger log;
 
   public EnrichFunction() {
@@ -69,17 +71,18 @@ public class EnrichFunction implements Function<byte[], EnrichedTransaction> {
     maxPending = config.maxPendingRecords;
     pending = new Semaphore(maxPending);
     output = outputs.open(context, config);
+    timer =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "enrich-state-timer");
+              t.setDaemon(true);
+              return t;
+            });
     if (config.stateFlushDelayMs > 0) {
-      flusher =
-          Executors.newSingleThreadScheduledExecutor(
-              r -> {
-                Thread t = new Thread(r, "enrich-state-flush");
-                t.setDaemon(true);
-                return t;
-              });
       long period = Math.max(1, Math.min(10, config.stateFlushDelayMs / 4));
-      flusher.scheduleWithFixedDelay(stage::flush, period, period, TimeUnit.MILLISECONDS);
+      timer.scheduleWithFixedDelay(stage::flush, period, period, TimeUnit.MILLISECONDS);
     }
+    timer.scheduleWithFixedDelay(this::logStatePath, 30, 30, TimeUnit.SECONDS);
     log.info(
         "enrich: feature spec {}, state flush delay {} ms, {} state writes in flight, {} records"
             + " pending at most, output batching {} us to {}",
@@ -162,6 +165,29 @@ public class EnrichFunction implements Function<byte[], EnrichedTransaction> {
     };
   }
 
+  /** Logs what the state path did since the last line: changes, writes, coalescing. */
+  private void logStatePath() {
+    long changes = stage.appliedChanges();
+    long writes = stage.writes();
+    long dc = changes - loggedChanges;
+    long dw = writes - loggedWrites;
+    loggedChanges = changes;
+    loggedWrites = writes;
+    if (dc > 0 || dw > 0) {
+      log.info(
+          "enrich state, last 30 s: {} changes in {} writes ({} per write), {} writes in flight,"
+              + " {} cards queued for a write, {} loading, {} cached, {} records pending",
+          dc,
+          dw,
+          dw == 0 ? "-" : String.format(java.util.Locale.ROOT, "%.2f", (double) dc / dw),
+          stage.writesInFlight(),
+          stage.cardsWaitingForWrite(),
+          stage.cardsLoading(),
+          stage.cachedCards(),
+          maxPending - pending.availablePermits());
+    }
+  }
+
   /** Blocks while {@link EnrichConfig#maxPendingRecords} records wait for their state. */
   private void awaitCapacity() throws InterruptedException {
     while (!pending.tryAcquire(10, TimeUnit.SECONDS)) {
@@ -176,8 +202,8 @@ public class EnrichFunction implements Function<byte[], EnrichedTransaction> {
 
   @Override
   public void close() throws Exception {
-    if (flusher != null) {
-      flusher.shutdownNow();
+    if (timer != null) {
+      timer.shutdownNow();
     }
     if (output != null) {
       output.close();

@@ -109,6 +109,26 @@ class PipelineTest {
   }
 
   @Test
+  void enrichWithTheRuntimeAcknowledgingFailsSayingWhatToSet() throws Exception {
+    // Given an enrich config edited to ATLEAST_ONCE: the runtime would acknowledge each record
+    // before its card's state is durable
+    Path enrich = pipeline.functionsDir().resolve("enrich.yaml");
+    Files.writeString(
+        enrich,
+        Files.readString(enrich)
+            .replace("processingGuarantees: MANUAL", "processingGuarantees: ATLEAST_ONCE"));
+    BusinessUnit unit = BusinessUnit.load(pipeline.businessUnitsDir(), "payments");
+
+    // When its pipeline is rendered
+    // Then it fails naming the function, the setting, the value and what to set
+    assertThatThrownBy(() -> pipeline.render(unit, Map.of()))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("function enrich")
+        .hasMessageContaining("processingGuarantees must be MANUAL")
+        .hasMessageContaining("was ATLEAST_ONCE");
+  }
+
+  @Test
   void aThresholdOverrideOutsideZeroToOneFailsNamingTheField() {
     // Given the payments unit
     BusinessUnit unit = BusinessUnit.load(pipeline.businessUnitsDir(), "payments");

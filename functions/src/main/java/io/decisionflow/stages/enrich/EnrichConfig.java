@@ -30,6 +30,9 @@ public final class EnrichConfig implements StageConfigs.Validated {
    */
   public long stateFlushDelayMs = 0;
 
+  /** State reads in flight at once (cards not cached yet); more cards wait for a free slot. */
+  public int maxStateReadsInFlight = 512;
+
   /** State writes in flight at once, over all cards; more changed cards wait for a free slot. */
   public int maxStateWritesInFlight = 512;
 
@@ -69,6 +72,11 @@ public final class EnrichConfig implements StageConfigs.Validated {
         "stateFlushDelayMs",
         stateFlushDelayMs,
         "must be in [0, 60000]");
+    ConfigException.require(
+        maxStateReadsInFlight >= 1 && maxStateReadsInFlight <= 10_000,
+        "maxStateReadsInFlight",
+        maxStateReadsInFlight,
+        "must be in [1, 10000]");
     ConfigException.require(
         maxStateWritesInFlight >= 1 && maxStateWritesInFlight <= 10_000,
         "maxStateWritesInFlight",

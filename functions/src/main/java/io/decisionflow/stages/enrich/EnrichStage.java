@@ -23,8 +23,9 @@ import java.util.concurrent.CompletionException;
  *
  * <ul>
  *   <li>Each card's newest state lives in memory (read from the store once, when the card is first
- *       seen or after eviction). Records of one card are applied one after the other, in arrival
- *       order; records of a card whose state is still loading wait for it, in order.
+ *       seen or after eviction, with at most {@link EnrichConfig#maxStateReadsInFlight} reads at
+ *       once). Records of one card are applied one after the other, in arrival order; records of a
+ *       card whose state is still loading wait for it, in order.
  *   <li>A record's enriched form is ready as soon as it is applied ({@link Outcome#record()}), so
  *       the function can emit it at once.
  *   <li>Writes are asynchronous and coalesce: a changed card waits {@link
@@ -88,6 +89,8 @@ public final class EnrichStage {
   private final Clock clock;
   private final LinkedHashMap<String, Card> cards = new LinkedHashMap<>(1024, 0.75f, true);
   private final ArrayDeque<Card> dirty = new ArrayDeque<>();
+  private final ArrayDeque<Card> toLoad = new ArrayDeque<>();
+  private int loadsInFlight;
   private int writesInFlight;
   private long writes;
   private long appliedChanges;
@@ -109,7 +112,6 @@ public final class EnrichStage {
     String key = config.stateKeyPrefix + txn.getCardId();
     Outcome outcome = new Outcome(new CompletableFuture<>(), new CompletableFuture<>());
     List<Runnable> after = new ArrayList<>(2);
-    Card toLoad = null;
     synchronized (this) {
       Card card = cards.get(key);
       if (card == null) {
@@ -120,7 +122,8 @@ public final class EnrichStage {
         card.pending.add(new Pending(txn, outcome));
         if (!card.loading) {
           card.loading = true;
-          toLoad = card;
+          toLoad.add(card);
+          startLoads(after);
         }
       } else {
         apply(card, txn, outcome, after);
@@ -128,15 +131,23 @@ public final class EnrichStage {
       }
       evictIfFull();
     }
-    if (toLoad != null) {
-      Card card = toLoad;
-      store
-          .load(key)
-          .whenComplete(
-              (state, failure) -> loaded(card, state == null ? null : state.orElse(null), failure));
-    }
     after.forEach(Runnable::run);
     return outcome;
+  }
+
+  /** Starts queued loads while slots are free. Under the lock; the calls go to {@code after}. */
+  private void startLoads(List<Runnable> after) {
+    while (loadsInFlight < config.maxStateReadsInFlight && !toLoad.isEmpty()) {
+      Card card = toLoad.poll();
+      loadsInFlight++;
+      after.add(
+          () ->
+              store
+                  .load(card.key)
+                  .whenComplete(
+                      (state, failure) ->
+                          loaded(card, state == null ? null : state.orElse(null), failure)));
+    }
   }
 
   /**
@@ -162,6 +173,11 @@ public final class EnrichStage {
     return writesInFlight;
   }
 
+  /** Cards waiting for their state to be read (in flight or queued). */
+  public synchronized int cardsLoading() {
+    return loadsInFlight + toLoad.size();
+  }
+
   /** Changed cards waiting for their write to start. */
   public synchronized int cardsWaitingForWrite() {
     return dirty.size();
@@ -180,6 +196,8 @@ public final class EnrichStage {
   private void loaded(Card card, CardState state, Throwable failure) {
     List<Runnable> after = new ArrayList<>();
     synchronized (this) {
+      loadsInFlight--;
+      startLoads(after);
       card.loading = false;
       if (failure != null) {
         Throwable cause = unwrap(failure);

@@ -22,6 +22,10 @@ class EnrichConfigTest {
     assertThat(config.allowedLatenessSeconds).isEqualTo(300);
     assertThat(config.maxCachedCards).isEqualTo(100_000);
     assertThat(config.stateKeyPrefix).isEqualTo("card:");
+    assertThat(config.stateFlushDelayMs).isZero();
+    assertThat(config.maxStateWritesInFlight).isEqualTo(512);
+    assertThat(config.maxPendingRecords).isEqualTo(20_000);
+    assertThat(config.outputBatchingDelayMicros).isEqualTo(1000);
   }
 
   @Test
@@ -57,6 +61,14 @@ class EnrichConfigTest {
         Arguments.of(
             Map.of("allowedLatenessSeconds", 86_401), "userConfig.allowedLatenessSeconds", "86401"),
         Arguments.of(Map.of("maxCachedCards", "many"), "userConfig.maxCachedCards", "many"),
+        Arguments.of(Map.of("stateFlushDelayMs", -1), "userConfig.stateFlushDelayMs", "-1"),
+        Arguments.of(Map.of("maxStateWritesInFlight", 0), "userConfig.maxStateWritesInFlight", "0"),
+        Arguments.of(Map.of("maxPendingRecords", 0), "userConfig.maxPendingRecords", "0"),
+        Arguments.of(Map.of("maxStateReadsInFlight", 0), "userConfig.maxStateReadsInFlight", "0"),
+        Arguments.of(
+            Map.of("outputBatchingDelayMicros", 2_000_000),
+            "userConfig.outputBatchingDelayMicros",
+            "2000000"),
         Arguments.of(Map.of("maxCachedCard", 10), "userConfig.maxCachedCard", "unknown"));
   }
 

@@ -247,6 +247,34 @@ class EnrichStageTest {
   }
 
   @Test
+  void readsBeyondTheInFlightBoundWaitForAFreeSlot() {
+    // Given: one read in flight at most, and reads stay pending
+    EnrichConfig config = new EnrichConfig();
+    config.maxStateReadsInFlight = 1;
+    EnrichStage stage = stage(config);
+    store.holdLoads();
+
+    // When: two new cards arrive
+    EnrichStage.Outcome a = stage.enrich(txn("card-a", "a1", 10.0, 0));
+    EnrichStage.Outcome b = stage.enrich(txn("card-b", "b1", 10.0, 1));
+
+    // Then: only a's state is being read; b waits for the slot
+    assertThat(store.pendingLoads()).isEqualTo(1);
+    assertThat(stage.cardsLoading()).isEqualTo(2);
+
+    // When
+    store.releaseNextLoad();
+
+    // Then: a is applied and b's read has started
+    assertThat(a.durable()).isCompleted();
+    assertThat(b.record()).isNotDone();
+    assertThat(store.pendingLoads()).isEqualTo(1);
+    store.releaseNextLoad();
+    assertThat(b.durable()).isCompleted();
+    assertThat(stage.cardsLoading()).isZero();
+  }
+
+  @Test
   void recordsOfACardWhoseStateIsLoadingWaitAndApplyInOrder() {
     // Given: the card has one durable transaction, a new stage, and loads stay pending
     durable(stage().enrich(txn("t1", 10.0, 0)));

@@ -48,6 +48,16 @@ final class InMemoryCardStateStore implements CardStateStore {
     holdingLoads = true;
   }
 
+  /** Completes the oldest pending load with the state stored now. */
+  void releaseNextLoad() {
+    pendingLoads.remove().run();
+  }
+
+  /** Loads waiting for release. */
+  int pendingLoads() {
+    return pendingLoads.size();
+  }
+
   /** Completes the pending loads with the states stored now, and stops holding loads. */
   void releaseLoads() {
     holdingLoads = false;
