@@ -17,6 +17,7 @@ import io.decisionflow.schemas.Topics;
 import io.decisionflow.schemas.Transaction;
 import io.decisionflow.schemas.state.CardState;
 import io.decisionflow.stages.enrich.FeatureSpec;
+import io.decisionflow.stages.enrich.MerchantRisks;
 import io.decisionflow.stages.score.TensorFlowModel;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -411,8 +412,9 @@ class PipelineIT {
     for (int i = 0; i < log.size(); i++) {
       Transaction txn = log.get(i);
       CardState prior = cards.getOrDefault(txn.getCardId(), CardState.getDefaultInstance());
-      FeatureSpec.compute(txn, prior, rows, i * FeatureSpec.size());
-      cards.put(txn.getCardId(), FeatureSpec.apply(prior, txn));
+      // No merchant table is loaded into this unit: every merchant is unknown.
+      FeatureSpec.compute(txn, prior, MerchantRisks.NONE, rows, i * FeatureSpec.size());
+      cards.put(txn.getCardId(), FeatureSpec.apply(prior, txn, MerchantRisks.NONE));
       JsonNode online =
           JSON.readTree(decisions.get(txn.getTransactionId()).get(0).getFeaturesJson());
       for (int f = 0; f < FeatureSpec.size(); f++) {

@@ -14,6 +14,7 @@ import io.decisionflow.schemas.Feature;
 import io.decisionflow.schemas.Transaction;
 import io.decisionflow.schemas.state.CardState;
 import io.decisionflow.stages.InvalidRecordException;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import org.junit.jupiter.api.Test;
@@ -25,13 +26,17 @@ class EnrichStageTest {
 
   private final InMemoryCardStateStore store = new InMemoryCardStateStore();
 
+  /** The merchant table the stage sees; tests change it between records. */
+  private final InMemoryMerchantRisks merchants =
+      InMemoryMerchantRisks.of(Map.of("merchant-1", 0.2));
+
   private EnrichStage stage() {
     return stage(new EnrichConfig());
   }
 
   private EnrichStage stage(EnrichConfig config) {
     config.validate();
-    return new EnrichStage(config, store, CLOCK);
+    return new EnrichStage(config, store, merchants, CLOCK);
   }
 
   /** A transaction of {@link #CARD}, {@code secondsLater} after the fixture's event time. */
@@ -67,7 +72,7 @@ class EnrichStageTest {
     assertThat(enriched.getFeaturesList())
         .extracting(Feature::getName)
         .containsExactlyElementsOf(FeatureSpec.NAMES);
-    float[] expected = FeatureSpec.compute(txn, CardState.getDefaultInstance());
+    float[] expected = FeatureSpec.compute(txn, CardState.getDefaultInstance(), merchants);
     for (int i = 0; i < expected.length; i++) {
       assertThat(enriched.getFeatures(i).getValue()).isEqualTo(expected[i]);
     }
@@ -164,6 +169,50 @@ class EnrichStageTest {
     assertThat(redelivered).isEqualTo(firstTime);
     assertThat(store.get(KEY).orElseThrow().getCount()).isEqualTo(2);
     assertThat(store.saves()).isEqualTo(2);
+  }
+
+  @Test
+  void aMerchantTableUpdateBetweenTwoRecordsOfACardAppliesToTheSecond() {
+    // Given: the card's first record at merchant-1, rated 0.2
+    EnrichStage stage = stage();
+    EnrichedTransaction first = stage.enrich(txn("t1", 10.0, 0)).join();
+
+    // When: merchant-1 is rated 0.8, then the card's next record arrives
+    merchants.put("merchant-1", 0.8);
+    EnrichedTransaction second = stage.enrich(txn("t2", 20.0, 60)).join();
+
+    // Then: the first keeps 0.2, the second gets 0.8; the card's features are not disturbed
+    assertThat(feature(first, "merchant_risk")).isEqualTo(0.2f);
+    assertThat(feature(second, "merchant_risk")).isEqualTo(0.8f);
+    assertThat(feature(second, "merchant_unknown")).isZero();
+    assertThat(feature(second, "card_txn_count_log")).isCloseTo(0.693147, within(1e-5)); // ln 2
+
+    // When: merchant-1 is deleted from the table (a tombstone)
+    merchants.remove("merchant-1");
+    EnrichedTransaction third = stage.enrich(txn("t3", 30.0, 120)).join();
+
+    // Then: it is unknown
+    assertThat(feature(third, "merchant_risk")).isZero();
+    assertThat(feature(third, "merchant_unknown")).isEqualTo(1.0);
+  }
+
+  @Test
+  void aRedeliveredRecordKeepsItsFirstMerchantRiskAfterATableUpdate() {
+    // Given: t2 enriched while merchant-1 was rated 0.2
+    EnrichStage stage = stage();
+    stage.enrich(txn("t1", 10.0, 0)).join();
+    EnrichedTransaction firstTime = stage.enrich(txn("t2", 20.0, 60)).join();
+
+    // When: merchant-1 is rated 0.8, then t2 is redelivered, to this instance and to a new one
+    merchants.put("merchant-1", 0.8);
+    EnrichedTransaction redelivered = stage.enrich(txn("t2", 20.0, 60)).join();
+    EnrichedTransaction afterRestart = stage().enrich(txn("t2", 20.0, 60)).join();
+
+    // Then: it is the very record of the first time, with 0.2
+    assertThat(redelivered).isEqualTo(firstTime);
+    assertThat(afterRestart).isEqualTo(firstTime);
+    assertThat(feature(redelivered, "merchant_risk")).isEqualTo(0.2f);
+    assertThat(store.get(KEY).orElseThrow().getCount()).isEqualTo(2);
   }
 
   @Test
