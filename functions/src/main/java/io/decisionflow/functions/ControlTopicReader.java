@@ -15,10 +15,11 @@ import org.apache.pulsar.client.api.Schema;
 import org.slf4j.Logger;
 
 /**
- * Reads a compacted control topic ({@code models}, {@code routing}) with a non-durable reader of
- * its own, from the earliest record, so that every function instance sees every record whatever the
- * function's parallelism. Records are read as bytes and handed to a parser that returns null for a
- * record to skip (after logging why): a bad control record is never fatal.
+ * Reads a compacted control or reference topic ({@code models}, {@code routing}, {@code merchants})
+ * with a non-durable reader of its own, from the earliest record, so that every function instance
+ * sees every record whatever the function's parallelism. Records are read as bytes and handed to a
+ * parser that returns null for a record to skip (after logging why): a bad control record is never
+ * fatal.
  *
  * @param <T> the parsed record
  */

@@ -1,5 +1,6 @@
 package io.decisionflow.functions;
 
+import io.decisionflow.schemas.BusinessNamespace;
 import io.decisionflow.schemas.EnrichedTransaction;
 import io.decisionflow.schemas.Topics;
 import io.decisionflow.schemas.Transaction;
@@ -7,12 +8,19 @@ import io.decisionflow.stages.InvalidRecordException;
 import io.decisionflow.stages.StageConfigs;
 import io.decisionflow.stages.enrich.EnrichConfig;
 import io.decisionflow.stages.enrich.EnrichStage;
+import io.decisionflow.stages.enrich.InMemoryMerchantRisks;
 import java.time.Clock;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+import java.util.function.LongSupplier;
 import org.apache.pulsar.client.api.Producer;
 import org.apache.pulsar.client.api.PulsarClientException;
 import org.apache.pulsar.functions.api.Context;
@@ -30,6 +38,14 @@ import org.slf4j.Logger;
  * never lost. The function publishes through its own producer ({@link
  * EnrichConfig#outputBatchingDelayMicros}) because Pulsar's function producers always batch for 10
  * ms; {@code process} returns nothing for the runtime to publish.
+ *
+ * <p><b>Merchant table.</b> Each instance reads the business unit's compacted {@code merchants}
+ * topic as a table: to its end at {@code initialize}, so the first records see the loaded table,
+ * then live on a background thread, so an update applies to the records processed after it arrives,
+ * without a restart. A tombstone deletes its merchant. A record that cannot enter the table is
+ * logged and skipped (see {@link MerchantUpdates}). The table's size, the updates applied and
+ * ignored, and the state path's counters are exposed as {@code decisionflow_enrich_*} series (see
+ * {@link JmxGauges}).
  */
 public class EnrichFunction implements Function<byte[], EnrichedTransaction> {
 
@@ -43,7 +59,32 @@ public class EnrichFunction implements Function<byte[], EnrichedTransaction> {
     Output open(Context context, EnrichConfig config) throws PulsarClientException;
   }
 
+  /** Where an enrich instance reads the unit's merchant table. */
+  interface MerchantSource extends AutoCloseable {
+    /** The updates up to the end of the topic, oldest first (after compaction, one per key). */
+    List<MerchantUpdate> loaded() throws PulsarClientException;
+
+    /** Calls {@code onUpdate} with each update from now on, one at a time. */
+    void follow(Consumer<MerchantUpdate> onUpdate);
+
+    /** Records skipped because they cannot enter the table. */
+    long ignored();
+
+    @Override
+    void close();
+  }
+
+  /** Opens the merchant source of a function instance. */
+  interface MerchantSources {
+    MerchantSource open(Context context, String topic) throws PulsarClientException;
+  }
+
   private final OutputFactory outputs;
+  private final MerchantSources sources;
+  private final InMemoryMerchantRisks merchants = new InMemoryMerchantRisks();
+  private final AtomicLong merchantUpdates = new AtomicLong();
+  private MerchantSource merchantSource;
+  private JmxGauges gauges;
   private EnrichStage stage;
   private DeadLetters deadLetters;
   private Output output;
@@ -55,18 +96,36 @@ public class EnrichFunction implements Function<byte[], EnrichedTransaction> {
   private Logger log;
 
   public EnrichFunction() {
-    this(EnrichFunction::producer);
+    this(
+        EnrichFunction::producer,
+        (context, topic) ->
+            new MerchantUpdates(
+                context.getPulsarClient(),
+                topic,
+                context.getFunctionName() + "-" + context.getInstanceId() + "-merchants",
+                context.getLogger()));
   }
 
-  EnrichFunction(OutputFactory outputs) {
+  EnrichFunction(OutputFactory outputs, MerchantSources sources) {
     this.outputs = outputs;
+    this.sources = sources;
   }
 
   @Override
   public void initialize(Context context) throws PulsarClientException {
     EnrichConfig config = StageConfigs.load(context.getUserConfigMap(), EnrichConfig.class);
     log = context.getLogger();
-    stage = new EnrichStage(config, new PulsarCardStateStore(context), Clock.systemUTC());
+    String merchantTopic =
+        Topics.MERCHANTS.in(new BusinessNamespace(context.getTenant(), context.getNamespace()));
+    merchantSource = sources.open(context, merchantTopic);
+    try {
+      merchantSource.loaded().forEach(this::apply);
+    } catch (RuntimeException | PulsarClientException e) {
+      merchantSource.close();
+      throw e;
+    }
+    stage =
+        new EnrichStage(config, new PulsarCardStateStore(context), merchants, Clock.systemUTC());
     deadLetters = new DeadLetters(context, "enrich");
     maxPending = config.maxPendingRecords;
     pending = new Semaphore(maxPending);
@@ -83,10 +142,15 @@ public class EnrichFunction implements Function<byte[], EnrichedTransaction> {
       timer.scheduleWithFixedDelay(stage::flush, period, period, TimeUnit.MILLISECONDS);
     }
     timer.scheduleWithFixedDelay(this::logStatePath, 30, 30, TimeUnit.SECONDS);
+    gauges = registerGauges(context);
+    merchantSource.follow(this::apply);
     log.info(
-        "enrich: feature spec {}, state flush delay {} ms, {} state writes in flight, {} records"
-            + " pending at most, output batching {} us to {}",
+        "enrich: feature spec {}, {} merchants in the reference table (following {}), state flush"
+            + " delay {} ms, {} state writes in flight, {} records pending at most, output batching"
+            + " {} us to {}",
         config.featureSpecVersion,
+        merchants.size(),
+        merchantTopic,
         config.stateFlushDelayMs,
         config.maxStateWritesInFlight,
         config.maxPendingRecords,
@@ -165,6 +229,52 @@ public class EnrichFunction implements Function<byte[], EnrichedTransaction> {
     };
   }
 
+  /** Applies one update of the merchant table; records processed from now on see it. */
+  void apply(MerchantUpdate update) {
+    if (update.deletes()) {
+      boolean removed = merchants.remove(update.merchantId());
+      log.debug(
+          "enrich: merchant {} deleted{}", update.merchantId(), removed ? "" : " (was not known)");
+    } else {
+      merchants.put(update.merchantId(), update.row().getRisk());
+      log.debug("enrich: merchant {} risk {}", update.merchantId(), update.row().getRisk());
+    }
+    merchantUpdates.incrementAndGet();
+  }
+
+  /** The merchant table as records see it now. */
+  InMemoryMerchantRisks merchants() {
+    return merchants;
+  }
+
+  /**
+   * The merchant table's size, the updates applied and ignored, and the state path's counters, as
+   * {@code decisionflow_enrich_*} series on the worker's {@code /metrics}.
+   */
+  private JmxGauges registerGauges(Context context) {
+    Map<String, String> labels = new LinkedHashMap<>();
+    labels.put(
+        "fqfn",
+        context.getTenant() + "/" + context.getNamespace() + "/" + context.getFunctionName());
+    labels.put("instance_id", String.valueOf(context.getInstanceId()));
+    Map<String, LongSupplier> values = new LinkedHashMap<>();
+    values.put("merchants", merchants::size);
+    values.put("merchant_updates_total", merchantUpdates::get);
+    values.put("merchant_updates_ignored_total", merchantSource::ignored);
+    values.put("state_changes_total", stage::appliedChanges);
+    values.put("state_writes_total", stage::writes);
+    values.put("state_writes_in_flight", stage::writesInFlight);
+    values.put("state_cards_queued", stage::cardsWaitingForWrite);
+    values.put("state_cards_loading", stage::cardsLoading);
+    values.put("state_cards_cached", stage::cachedCards);
+    values.put("records_pending", () -> maxPending - pending.availablePermits());
+    return JmxGauges.register(
+        "enrich",
+        labels,
+        values,
+        "enrich function: the merchant reference table it joins and its card-state path");
+  }
+
   /** Logs what the state path did since the last line: changes, writes, coalescing. */
   private void logStatePath() {
     long changes = stage.appliedChanges();
@@ -207,6 +317,12 @@ public class EnrichFunction implements Function<byte[], EnrichedTransaction> {
     }
     if (output != null) {
       output.close();
+    }
+    if (merchantSource != null) {
+      merchantSource.close();
+    }
+    if (gauges != null) {
+      gauges.close();
     }
   }
 }

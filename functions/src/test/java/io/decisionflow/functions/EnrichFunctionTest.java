@@ -10,15 +10,19 @@ import io.decisionflow.schemas.DeadLetter;
 import io.decisionflow.schemas.EnrichedTransaction;
 import io.decisionflow.schemas.Feature;
 import io.decisionflow.schemas.Transaction;
+import io.decisionflow.schemas.reference.MerchantRisk;
 import io.decisionflow.schemas.state.CardState;
 import io.decisionflow.stages.ConfigException;
 import io.decisionflow.stages.InvalidRecordException;
 import io.decisionflow.stages.enrich.FeatureSpec;
+import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Consumer;
+import javax.management.ObjectName;
 import org.junit.jupiter.api.Test;
 
 class EnrichFunctionTest {
@@ -28,6 +32,52 @@ class EnrichFunctionTest {
 
   /** A length-delimited field 1 that claims 5 bytes but has 1: not a protobuf message. */
   private static final byte[] MALFORMED = {0x0A, 0x05, 0x61};
+
+  private static final String MERCHANTS = "persistent://payments/fraud/merchants";
+
+  /** The merchants topic: the records there at start, then those the test pushes. */
+  static final class FakeMerchants implements EnrichFunction.MerchantSource {
+    final List<MerchantUpdate> atStart = new ArrayList<>();
+    String topic;
+    private Consumer<MerchantUpdate> follower;
+    boolean closed;
+
+    FakeMerchants with(String merchantId, double risk) {
+      atStart.add(update(merchantId, risk));
+      return this;
+    }
+
+    @Override
+    public List<MerchantUpdate> loaded() {
+      return atStart;
+    }
+
+    @Override
+    public void follow(Consumer<MerchantUpdate> onUpdate) {
+      follower = onUpdate;
+    }
+
+    void push(MerchantUpdate update) {
+      follower.accept(update);
+    }
+
+    @Override
+    public long ignored() {
+      return 0;
+    }
+
+    @Override
+    public void close() {
+      closed = true;
+    }
+  }
+
+  private final FakeMerchants merchants = new FakeMerchants();
+
+  private static MerchantUpdate update(String merchantId, double risk) {
+    return new MerchantUpdate(
+        merchantId, MerchantRisk.newBuilder().setMerchantId(merchantId).setRisk(risk).build());
+  }
 
   private static final String ENRICHED = "persistent://payments/fraud/transactions-enriched";
 
@@ -60,9 +110,26 @@ class EnrichFunctionTest {
 
                   @Override
                   public void close() {}
-                });
+                },
+            (ctx, topic) -> {
+              merchants.topic = topic;
+              return merchants;
+            });
     function.initialize(context);
     return function;
+  }
+
+  private static double feature(EnrichedTransaction enriched, String name) {
+    return enriched.getFeatures(FeatureSpec.NAMES.indexOf(name)).getValue();
+  }
+
+  /** Processes the input and returns the record it published. */
+  private EnrichedTransaction enrichedOf(EnrichFunction function, byte[] input, FakeContext context)
+      throws Exception {
+    int before = published.size();
+    process(function, input, context);
+    assertThat(published).hasSize(before + 1);
+    return published.get(before);
   }
 
   /** Processes the input; the runtime gets nothing to publish (the function publishes itself). */
@@ -203,5 +270,110 @@ class EnrichFunctionTest {
     assertThat(letter.getValue()).isEqualTo("-5.0");
     assertThat(letter.getReason()).isEqualTo("amount must be >= 0, was -5.0");
     assertThat(letter.getOriginal().toByteArray()).isEqualTo(input);
+  }
+
+  @Test
+  void theFirstRecordSeesTheMerchantTableLoadedFromTheUnitsMerchantsTopic() throws Exception {
+    // Given merchant-1 rated 0.4 on the unit's merchants topic before the function starts
+    merchants.with("merchant-1", 0.4).with("merchant-2", 0.9);
+    merchants.atStart.add(MerchantUpdate.delete("merchant-2"));
+    byte[] input = transaction().setMerchantId("merchant-1").build().toByteArray();
+    FakeContext context = context(Map.of(), input);
+
+    // When
+    EnrichFunction function = initialized(context);
+    EnrichedTransaction enriched = enrichedOf(function, input, context);
+
+    // Then
+    assertThat(merchants.topic).isEqualTo(MERCHANTS);
+    assertThat(enriched.getFeatureSpecVersion()).isEqualTo("v3");
+    assertThat(feature(enriched, "merchant_risk")).isEqualTo(0.4f);
+    assertThat(feature(enriched, "merchant_unknown")).isZero();
+    assertThat(function.merchants().snapshot()).containsOnlyKeys("merchant-1");
+    function.close();
+    assertThat(merchants.closed).isTrue();
+  }
+
+  @Test
+  void appliesMerchantUpdatesAndTombstonesLiveToTheNextRecords() throws Exception {
+    // Given
+    byte[] first = transaction().setTransactionId("t1").build().toByteArray();
+    FakeContext context = context(Map.of(), first);
+    EnrichFunction function = initialized(context);
+    assertThat(feature(enrichedOf(function, first, context), "merchant_unknown")).isEqualTo(1);
+
+    // When merchant-1 is rated while the function runs
+    merchants.push(update("merchant-1", 0.7));
+    byte[] second =
+        transaction()
+            .setTransactionId("t2")
+            .setEventTimeMs(2_000_000_000_000L)
+            .build()
+            .toByteArray();
+    EnrichedTransaction enriched = enrichedOf(function, second, context);
+
+    // Then the next record sees it, and the gauges count it
+    assertThat(feature(enriched, "merchant_risk")).isEqualTo(0.7f);
+    ObjectName gauges =
+        new ObjectName("decisionflow:type=enrich,fqfn=payments/fraud/enrich,instance_id=0");
+    assertThat(ManagementFactory.getPlatformMBeanServer().getAttribute(gauges, "merchants"))
+        .isEqualTo(1L);
+
+    // When a tombstone deletes it
+    merchants.push(MerchantUpdate.delete("merchant-1"));
+    byte[] third =
+        transaction()
+            .setTransactionId("t3")
+            .setEventTimeMs(2_000_000_060_000L)
+            .build()
+            .toByteArray();
+    EnrichedTransaction after = enrichedOf(function, third, context);
+
+    // Then it is unknown again
+    assertThat(feature(after, "merchant_risk")).isZero();
+    assertThat(feature(after, "merchant_unknown")).isEqualTo(1);
+    assertThat(
+            ManagementFactory.getPlatformMBeanServer()
+                .getAttribute(gauges, "merchant_updates_total"))
+        .isEqualTo(2L);
+    function.close();
+  }
+
+  @Test
+  void aMerchantsRecordWithAnEmptyValueIsATombstone() {
+    assertThat(MerchantUpdates.parse("merchant-1", null).deletes()).isTrue();
+    assertThat(MerchantUpdates.parse("merchant-1", new byte[0]).deletes()).isTrue();
+    assertThat(MerchantUpdates.parse("merchant-1", new byte[0]).merchantId())
+        .isEqualTo("merchant-1");
+  }
+
+  @Test
+  void aMerchantsRecordThatCannotEnterTheTableIsRefusedNamingTheFieldAndValue() {
+    byte[] tooRisky =
+        MerchantRisk.newBuilder().setMerchantId("merchant-1").setRisk(1.7).build().toByteArray();
+    byte[] notANumber =
+        MerchantRisk.newBuilder()
+            .setMerchantId("merchant-1")
+            .setRisk(Double.NaN)
+            .build()
+            .toByteArray();
+    byte[] noId = MerchantRisk.newBuilder().setRisk(0.5).build().toByteArray();
+    byte[] good =
+        MerchantRisk.newBuilder().setMerchantId("merchant-1").setRisk(0.5).build().toByteArray();
+
+    assertThatThrownBy(() -> MerchantUpdates.parse("merchant-1", tooRisky))
+        .isInstanceOf(InvalidRecordException.class)
+        .hasMessage("risk must be in [0, 1], was 1.7");
+    assertThatThrownBy(() -> MerchantUpdates.parse("merchant-1", notANumber))
+        .hasMessage("risk must be in [0, 1], was NaN");
+    assertThatThrownBy(() -> MerchantUpdates.parse("merchant-1", noId))
+        .hasMessage("merchant_id is required, was <empty>");
+    assertThatThrownBy(() -> MerchantUpdates.parse("merchant-2", good))
+        .hasMessage("merchant_id must equal the record's key 'merchant-2', was 'merchant-1'");
+    assertThatThrownBy(() -> MerchantUpdates.parse(null, good))
+        .hasMessageStartingWith("key is required");
+    assertThatThrownBy(() -> MerchantUpdates.parse("merchant-1", MALFORMED))
+        .hasMessageStartingWith("record is not a MerchantRisk");
+    assertThat(MerchantUpdates.parse("merchant-1", good).row().getRisk()).isEqualTo(0.5);
   }
 }

@@ -9,6 +9,7 @@ import io.decisionflow.schemas.ScoringRequest;
 import io.decisionflow.schemas.Transaction;
 import io.decisionflow.schemas.state.CardState;
 import io.decisionflow.stages.enrich.FeatureSpec;
+import io.decisionflow.stages.enrich.MerchantRisks;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -64,14 +65,17 @@ public final class Fixtures {
     return enriched(transaction().build());
   }
 
-  /** {@code txn} enriched as a new card's first transaction, stamped at {@link #ENRICHED_AT_MS}. */
+  /**
+   * {@code txn} enriched as a new card's first transaction at a merchant not in the merchant table,
+   * stamped at {@link #ENRICHED_AT_MS}.
+   */
   public static EnrichedTransaction.Builder enriched(Transaction txn) {
     EnrichedTransaction.Builder out =
         EnrichedTransaction.newBuilder()
             .setTransaction(txn)
             .setFeatureSpecVersion(FeatureSpec.VERSION)
             .setLineage(Lineage.newBuilder().setEnrichedAtMs(ENRICHED_AT_MS));
-    float[] values = FeatureSpec.compute(txn, CardState.getDefaultInstance());
+    float[] values = FeatureSpec.compute(txn, CardState.getDefaultInstance(), MerchantRisks.NONE);
     for (int i = 0; i < values.length; i++) {
       out.addFeatures(Feature.newBuilder().setName(FeatureSpec.NAMES.get(i)).setValue(values[i]));
     }

@@ -64,6 +64,10 @@ class BusinessUnitProvisioningIT {
 
     assertThat(admin.topicPolicies().getCompactionThreshold(Topics.MODELS.in(ns)))
         .isEqualTo(1024L * 1024);
+    assertThat(admin.topicPolicies().getCompactionThreshold(Topics.MERCHANTS.in(ns)))
+        .isEqualTo(1024L * 1024);
+    assertThat(admin.schemas().getSchemaInfo(Topics.MERCHANTS.in(ns)).getType())
+        .isEqualTo(org.apache.pulsar.common.schema.SchemaType.PROTOBUF_NATIVE);
 
     List<String> secondRun =
         new Provisioner(admin, System.out::println).provision(unit, List.of("champion"));

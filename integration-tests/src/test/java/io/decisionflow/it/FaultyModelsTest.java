@@ -7,6 +7,7 @@ import io.decisionflow.schemas.Channel;
 import io.decisionflow.schemas.Transaction;
 import io.decisionflow.schemas.state.CardState;
 import io.decisionflow.stages.enrich.FeatureSpec;
+import io.decisionflow.stages.enrich.MerchantRisks;
 import io.decisionflow.stages.score.FallbackRules;
 import io.decisionflow.stages.score.GuardedModel;
 import io.decisionflow.stages.score.ModelManifest;
@@ -165,7 +166,7 @@ class FaultyModelsTest {
             .setChannel(Channel.POS)
             .setCountry(country)
             .build();
-    float[] row = FeatureSpec.compute(txn, CardState.getDefaultInstance());
+    float[] row = FeatureSpec.compute(txn, CardState.getDefaultInstance(), MerchantRisks.NONE);
     assertThat(row).hasSize(F);
     return row;
   }

@@ -21,6 +21,7 @@ import io.decisionflow.schemas.control.ModelDeployment;
 import io.decisionflow.schemas.control.ModelStatus;
 import io.decisionflow.schemas.state.CardState;
 import io.decisionflow.stages.enrich.EnrichStage;
+import io.decisionflow.stages.enrich.MerchantRisks;
 import io.decisionflow.stages.score.SavedModelScorer;
 import io.decisionflow.stages.score.ScoreConfig;
 import java.nio.file.Path;
@@ -358,7 +359,8 @@ class ModelHotSwapIT {
               .setCountry("DE")
               .build();
       EnrichedTransaction enriched =
-          EnrichStage.enriched(txn, CardState.getDefaultInstance(), txn.getEventTimeMs());
+          EnrichStage.enriched(
+              txn, CardState.getDefaultInstance(), MerchantRisks.NONE, txn.getEventTimeMs());
       requests.sendAsync(
           ScoringRequest.newBuilder()
               .setEnriched(enriched)

@@ -17,6 +17,7 @@ import io.decisionflow.schemas.Topics;
 import io.decisionflow.schemas.Transaction;
 import io.decisionflow.schemas.state.CardState;
 import io.decisionflow.stages.enrich.EnrichStage;
+import io.decisionflow.stages.enrich.MerchantRisks;
 import io.decisionflow.stages.score.ScoreStage;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -247,7 +248,8 @@ class ScoreResilienceIT {
               .setCountry("DE")
               .build();
       EnrichedTransaction enriched =
-          EnrichStage.enriched(txn, CardState.getDefaultInstance(), txn.getEventTimeMs());
+          EnrichStage.enriched(
+              txn, CardState.getDefaultInstance(), MerchantRisks.NONE, txn.getEventTimeMs());
       out.add(
           ScoringRequest.newBuilder()
               .setEnriched(enriched)

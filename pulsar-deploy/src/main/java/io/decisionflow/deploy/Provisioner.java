@@ -56,6 +56,7 @@ public final class Provisioner {
     compacted(pipeline, Topics.MODEL_STATUS, changes);
     compacted(pipeline, Topics.ROUTING, changes);
     compacted(pipeline, Topics.ROUTING_STATUS, changes);
+    compacted(pipeline, Topics.MERCHANTS, changes);
     changes.forEach(change -> log.accept(unit.name + ": " + change));
     if (changes.isEmpty()) {
       log.accept(unit.name + ": up to date, nothing changed");
@@ -147,7 +148,10 @@ public final class Provisioner {
     }
   }
 
-  /** Control topics keep the newest record per key: compaction runs once 1 MB has built up. */
+  /**
+   * Control topics and reference tables keep the newest record per key: compaction runs once 1 MB
+   * has built up.
+   */
   private void compacted(BusinessNamespace ns, TopicSpec<?> spec, List<String> changes)
       throws PulsarAdminException {
     String topic = spec.in(ns);

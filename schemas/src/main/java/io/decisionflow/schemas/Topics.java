@@ -4,6 +4,7 @@ import io.decisionflow.schemas.control.ModelDeployment;
 import io.decisionflow.schemas.control.ModelStatus;
 import io.decisionflow.schemas.control.RoutingStatus;
 import io.decisionflow.schemas.control.RoutingTable;
+import io.decisionflow.schemas.reference.MerchantRisk;
 import java.util.List;
 
 /**
@@ -72,6 +73,14 @@ public final class Topics {
   public static final TopicSpec<RoutingStatus> ROUTING_STATUS =
       new TopicSpec<>("routing-status", RoutingStatus.class);
 
+  /**
+   * Reference table: the risk of each merchant ({@code MerchantRisk}, keyed by merchant id),
+   * compacted; a record with an empty value (a tombstone) deletes its merchant. The enrich
+   * functions read it as a table and apply updates live.
+   */
+  public static final TopicSpec<MerchantRisk> MERCHANTS =
+      new TopicSpec<>("merchants", MerchantRisk.class);
+
   private static final String SCORING_PREFIX = "scoring-";
 
   private Topics() {}
@@ -99,6 +108,7 @@ public final class Topics {
         MODEL_STATUS,
         SHADOW_SCORES,
         ROUTING,
-        ROUTING_STATUS);
+        ROUTING_STATUS,
+        MERCHANTS);
   }
 }

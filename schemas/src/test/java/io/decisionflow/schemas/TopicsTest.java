@@ -18,6 +18,12 @@ class TopicsTest {
   }
 
   @Test
+  void merchantsIsAFixedTopicOfTheUnitNamespace() {
+    assertThat(Topics.fixed()).contains(Topics.MERCHANTS);
+    assertThat(Topics.MERCHANTS.in(payments)).isEqualTo("persistent://payments/fraud/merchants");
+  }
+
+  @Test
   void everyTopicUsesProtobufNative() {
     for (TopicSpec<?> topic : Topics.fixed()) {
       assertThat(topic.schema().getSchemaInfo().getType())

@@ -2,6 +2,7 @@ package io.decisionflow.tools;
 
 import io.decisionflow.deploy.BusinessUnit;
 import io.decisionflow.deploy.LocalModelStore;
+import io.decisionflow.deploy.MerchantRegistry;
 import io.decisionflow.deploy.ModelRegistry;
 import io.decisionflow.deploy.ModelStore;
 import io.decisionflow.deploy.Pipeline;
@@ -38,9 +39,10 @@ import picocli.CommandLine.Option;
     name = "demo",
     mixinStandardHelpOptions = true,
     description = {
-      "Deploy a business unit's pipeline, publish synthetic transactions at a fixed rate (open",
-      "loop), and print a summary: decisions/s, end-to-end latency from event time, alerts, dead",
-      "letters. pulsar-deploy/demo.sh starts Pulsar and builds first."
+      "Deploy a business unit's pipeline, load the synthetic generator's merchant table, publish",
+      "synthetic transactions at a fixed rate (open loop), and print a summary: decisions/s,",
+      "end-to-end latency from event time, alerts, dead letters. pulsar-deploy/demo.sh starts",
+      "Pulsar and builds first."
     })
 final class DemoCommand implements Callable<Integer> {
 
@@ -124,11 +126,17 @@ final class DemoCommand implements Callable<Integer> {
         PulsarClient client = cluster.client()) {
       Pipeline pipeline = cluster.pipeline(admin, line -> System.out.println("[deploy] " + line));
       BusinessUnit unit = cluster.businessUnit(pipeline);
+      List<String> slots = pipeline.modelSlots();
       if (!skipDeploy) {
-        // Models first: each score function serves its slot's announced model from the start.
-        List<String> slots = pipeline.modelSlots();
         new Provisioner(admin, line -> System.out.println("[deploy] " + line))
             .provision(unit, slots);
+      }
+      // The generator's merchant table before the first transaction, so that enrich computes the
+      // features the labels were drawn from (and the models trained on): read at its start, or
+      // live if it already runs.
+      loadMerchants(client, unit.pipelineNamespace());
+      if (!skipDeploy) {
+        // Models first: each score function serves its slot's announced model from the start.
         ModelStore store = new LocalModelStore(store());
         ModelRegistry registry =
             new ModelRegistry(client, line -> System.out.println("[models] " + line));
@@ -158,6 +166,24 @@ final class DemoCommand implements Callable<Integer> {
       }
     }
     return 0;
+  }
+
+  /**
+   * Publishes the generator's merchant table to the unit's {@code merchants} topic, and deletes the
+   * merchants it leaves unknown (a table loaded earlier may hold them).
+   */
+  private static void loadMerchants(PulsarClient client, BusinessNamespace ns) throws Exception {
+    TransactionGenerator generator =
+        new TransactionGenerator(TransactionGenerator.Options.defaults(0));
+    MerchantRegistry.Summary loaded =
+        new MerchantRegistry(client, line -> System.out.println("[merchants] " + line))
+            .publish(
+                ns,
+                MerchantRegistry.changes(generator.merchantTable(), generator.unknownMerchants()));
+    System.out.printf(
+        "[merchants] %s: loaded the generator's merchant table, %d merchants (%d deleted:"
+            + " unknown on purpose)%n",
+        ns, loaded.published(), loaded.deleted());
   }
 
   private Path existingModel(String option, Path dir) {

@@ -7,6 +7,7 @@ import io.decisionflow.schemas.state.CardState;
 import io.decisionflow.stages.StageConfigs;
 import io.decisionflow.stages.enrich.EnrichConfig;
 import io.decisionflow.stages.enrich.EnrichStage;
+import io.decisionflow.stages.enrich.MerchantRisks;
 import io.decisionflow.stages.enrich.TransactionValidator;
 import java.nio.ByteBuffer;
 import java.util.HashMap;
@@ -42,7 +43,8 @@ public class BlockingEnrichFunction implements Function<byte[], EnrichedTransact
       prior = parse(key, context.getState(key));
     }
     EnrichStage.Step step =
-        EnrichStage.step(prior, txn, config.allowedLatenessMs(), System.currentTimeMillis());
+        EnrichStage.step(
+            prior, txn, MerchantRisks.NONE, config.allowedLatenessMs(), System.currentTimeMillis());
     if (step.next() != prior) {
       context.putState(key, ByteBuffer.wrap(step.next().toByteArray()));
     }

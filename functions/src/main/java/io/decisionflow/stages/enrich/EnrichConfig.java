@@ -59,7 +59,10 @@ public final class EnrichConfig implements StageConfigs.Validated {
         FeatureSpec.VERSION.equals(featureSpecVersion),
         "featureSpecVersion",
         featureSpecVersion,
-        "must be " + FeatureSpec.VERSION + " (the only feature spec of this release)");
+        "must be "
+            + FeatureSpec.VERSION
+            + " (the only feature spec of this release: the features of v2 plus merchant_risk"
+            + " and merchant_unknown from the unit's merchants table)");
     ConfigException.require(
         maxCachedCards >= 1, "maxCachedCards", maxCachedCards, "must be at least 1");
     ConfigException.require(

@@ -45,6 +45,9 @@ import java.util.concurrent.CompletionException;
  * FeatureSpec#MAX_RECENT_IDS} newest does not count twice either and gets features of the card's
  * current state. Event time and lateness: see {@link FeatureSpec}. Thread-safe: records come from
  * the function's thread, store completions from the client's threads.
+ *
+ * <p>The merchant features come from the merchant table the stage is given ({@link MerchantRisks}),
+ * as it is when the record is applied: a join at processing time (see {@link FeatureSpec}).
  */
 public final class EnrichStage {
 
@@ -86,6 +89,7 @@ public final class EnrichStage {
 
   private final EnrichConfig config;
   private final CardStateStore store;
+  private final MerchantRisks merchants;
   private final Clock clock;
   private final LinkedHashMap<String, Card> cards = new LinkedHashMap<>(1024, 0.75f, true);
   private final ArrayDeque<Card> dirty = new ArrayDeque<>();
@@ -95,9 +99,15 @@ public final class EnrichStage {
   private long writes;
   private long appliedChanges;
 
-  public EnrichStage(EnrichConfig config, CardStateStore store, Clock clock) {
+  /**
+   * @param merchants the merchant table, looked up as each record is applied (online it changes
+   *     while the stage runs)
+   */
+  public EnrichStage(
+      EnrichConfig config, CardStateStore store, MerchantRisks merchants, Clock clock) {
     this.config = config;
     this.store = store;
+    this.merchants = merchants;
     this.clock = clock;
   }
 
@@ -222,7 +232,7 @@ public final class EnrichStage {
 
   /** Applies a transaction to a loaded card. Under the lock; completions go to {@code after}. */
   private void apply(Card card, Transaction txn, Outcome outcome, List<Runnable> after) {
-    Step step = step(card.state, txn, config.allowedLatenessMs(), clock.millis());
+    Step step = step(card.state, txn, merchants, config.allowedLatenessMs(), clock.millis());
     after.add(() -> outcome.record().complete(step.enriched()));
     if (step.next() != card.state) {
       card.state = step.next();
@@ -310,31 +320,41 @@ public final class EnrichStage {
   public record Step(EnrichedTransaction enriched, CardState next) {}
 
   /**
-   * The record emitted for {@code txn} and the card's next state, given the card's state before it:
-   * the stage's logic without the store, for offline tools (training, parity checks) that fold a
-   * transaction log. Applying a log's records of each card in order reproduces the stage exactly.
+   * The record emitted for {@code txn} and the card's next state, given the card's state before it
+   * and the merchant table as it is now: the stage's logic without the store, for offline tools
+   * (training, parity checks) that fold a transaction log. Applying a log's records of each card in
+   * order with the tables the stage saw reproduces the stage exactly.
    */
   public static Step step(
-      CardState prior, Transaction txn, long allowedLatenessMs, long enrichedAtMs) {
+      CardState prior,
+      Transaction txn,
+      MerchantRisks merchants,
+      long allowedLatenessMs,
+      long enrichedAtMs) {
     boolean late = FeatureSpec.isLate(txn, prior, allowedLatenessMs);
     if (txn.getTransactionId().equals(prior.getLastTransactionId())) {
-      float[] first;
-      if (prior.getLastFeaturesCount() == FeatureSpec.size()) {
-        first = new float[FeatureSpec.size()];
-        for (int i = 0; i < first.length; i++) {
+      float[] first = new float[FeatureSpec.size()];
+      int kept = prior.getLastFeaturesCount();
+      if (kept == FeatureSpec.size() || kept == FeatureSpec.MERCHANT_FEATURES_OFFSET) {
+        for (int i = 0; i < kept; i++) {
           first[i] = prior.getLastFeatures(i);
+        }
+        if (kept < FeatureSpec.size()) {
+          // A state written by feature spec v2 keeps the features v3 starts with; the merchant
+          // features of its record were never computed, so they come from the table now.
+          FeatureSpec.merchantFeatures(txn, merchants, first, kept);
         }
       } else {
         // A state written by feature spec v1 keeps the state before its newest transaction.
-        first = FeatureSpec.compute(txn, prior.getPrevious(), allowedLatenessMs);
+        first = FeatureSpec.compute(txn, prior.getPrevious(), merchants, allowedLatenessMs);
       }
       return new Step(enriched(txn, first, late, enrichedAtMs), prior);
     }
     if (FeatureSpec.isRepeat(prior, txn)) {
-      float[] current = FeatureSpec.compute(txn, prior, allowedLatenessMs);
+      float[] current = FeatureSpec.compute(txn, prior, merchants, allowedLatenessMs);
       return new Step(enriched(txn, current, late, enrichedAtMs), prior);
     }
-    CardState next = FeatureSpec.apply(prior, txn, allowedLatenessMs);
+    CardState next = FeatureSpec.apply(prior, txn, merchants, allowedLatenessMs);
     float[] values = new float[FeatureSpec.size()];
     for (int i = 0; i < values.length; i++) {
       values[i] = next.getLastFeatures(i);
@@ -348,16 +368,21 @@ public final class EnrichStage {
         : failure;
   }
 
+  private CompletableFuture<CardState> load(String key) {
+    return store.load(key).thenApply(s -> s.orElse(CardState.getDefaultInstance()));
+  }
+
   /**
-   * The enriched record of {@code txn} given its card's state before it, with the default allowed
-   * lateness: what this stage emits for a new transaction, and what offline tools (training,
-   * benchmarks) build from a transaction log.
+   * The enriched record of {@code txn} given its card's state before it and the merchant table,
+   * with the default allowed lateness: what this stage emits for a new transaction, and what
+   * offline tools (training, benchmarks) build from a transaction log.
    */
-  public static EnrichedTransaction enriched(Transaction txn, CardState prior, long enrichedAtMs) {
+  public static EnrichedTransaction enriched(
+      Transaction txn, CardState prior, MerchantRisks merchants, long enrichedAtMs) {
     long lateness = FeatureSpec.DEFAULT_ALLOWED_LATENESS_MS;
     return enriched(
         txn,
-        FeatureSpec.compute(txn, prior, lateness),
+        FeatureSpec.compute(txn, prior, merchants, lateness),
         FeatureSpec.isLate(txn, prior, lateness),
         enrichedAtMs);
   }

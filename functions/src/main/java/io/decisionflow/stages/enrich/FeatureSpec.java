@@ -10,12 +10,15 @@ import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.OptionalDouble;
 import java.util.Set;
 
 /**
- * Feature spec {@value #VERSION}: the model's inputs, computed from a transaction and the state of
- * its card before that transaction. Training and the online enrich stage both call {@link #compute}
- * and {@link #apply}, so offline and online features are the same by construction.
+ * Feature spec {@value #VERSION}: the model's inputs, computed from a transaction, the state of its
+ * card before that transaction, and the merchant reference table. Training and the online enrich
+ * stage both call {@link #compute} and {@link #apply}, so offline and online features are the same
+ * by construction. The first eighteen are the features of spec v2, unchanged and in the same order;
+ * v3 adds the two merchant features after them.
  *
  * <p>The first eight are the features of spec v1, unchanged; they count every transaction of the
  * card in arrival order:
@@ -67,10 +70,30 @@ import java.util.Set;
  * the newest event time), flagged, and added to no window, no merchant list and not to the country;
  * it still counts in the v1 features and the running mean. A repeated transaction id among the
  * card's newest {@value #MAX_RECENT_IDS} is never applied twice (see {@link #isRepeat}).
+ *
+ * <p>Last, the merchant features (new in v3), from the merchant reference table ({@link
+ * MerchantRisks}, the business unit's compacted {@code merchants} topic):
+ *
+ * <ul>
+ *   <li>{@code merchant_risk}: the risk of the transaction's merchant in the table, in [0, 1]; 0
+ *       for a merchant that is not in the table
+ *   <li>{@code merchant_unknown}: 1 if the merchant is not in the table, else 0
+ * </ul>
+ *
+ * <p><b>Merchant risk is a join at processing time.</b> Unlike the card features, it does not
+ * depend on the transaction's event time: it is the table as the instance sees it when it processes
+ * the record. An update of the table applies to the records processed after the instance has read
+ * it, whatever their event time; a late or replayed transaction gets today's risk of its merchant,
+ * not the risk at the time it was made. A redelivered record (the same transaction id as the card's
+ * newest) gets the very features it had the first time, merchant features included (they are kept
+ * in the card state's {@code last_features}), so a table update between the first delivery and the
+ * redelivery does not change its record. Offline, the same holds for a fixed table: folding a
+ * transaction log with {@link #compute} and {@link #apply} over one table gives the stage's records
+ * when the stage saw that table.
  */
 public final class FeatureSpec {
 
-  public static final String VERSION = "v2";
+  public static final String VERSION = "v3";
 
   public static final List<String> NAMES =
       List.of(
@@ -91,7 +114,15 @@ public final class FeatureSpec {
           "max_amount_24h_log",
           "distinct_merchants_1h",
           "amount_zscore",
-          "country_changed");
+          "country_changed",
+          "merchant_risk",
+          "merchant_unknown");
+
+  /**
+   * Position of {@code merchant_risk}, the first merchant feature. The features before it are those
+   * of spec v2, in the same order: a state written by v2 holds them as {@code last_features}.
+   */
+  public static final int MERCHANT_FEATURES_OFFSET = NAMES.indexOf("merchant_risk");
 
   /** Merchant countries treated as high risk by this spec (a fixed list, part of the version). */
   public static final Set<String> HIGH_RISK_COUNTRIES = Set.of("NG", "RU", "BR", "ID", "VN", "UA");
@@ -146,17 +177,26 @@ public final class FeatureSpec {
         || prior.getRecentTransactionIdsList().contains(id);
   }
 
-  /** {@link #compute(Transaction, CardState, long, float[], int)} with the default lateness. */
-  public static void compute(Transaction txn, CardState prior, float[] out, int offset) {
-    compute(txn, prior, DEFAULT_ALLOWED_LATENESS_MS, out, offset);
+  /**
+   * {@link #compute(Transaction, CardState, MerchantRisks, long, float[], int)} with the default
+   * lateness.
+   */
+  public static void compute(
+      Transaction txn, CardState prior, MerchantRisks merchants, float[] out, int offset) {
+    compute(txn, prior, merchants, DEFAULT_ALLOWED_LATENESS_MS, out, offset);
   }
 
   /**
-   * The features of {@code txn} given the state of its card before it, written into {@code out} at
-   * {@code offset} (so callers can fill a flat batch without copying).
+   * The features of {@code txn} given the state of its card before it and the merchant table,
+   * written into {@code out} at {@code offset} (so callers can fill a flat batch without copying).
    */
   public static void compute(
-      Transaction txn, CardState prior, long allowedLatenessMs, float[] out, int offset) {
+      Transaction txn,
+      CardState prior,
+      MerchantRisks merchants,
+      long allowedLatenessMs,
+      float[] out,
+      int offset) {
     double amount = txn.getAmount();
     long count = prior.getCount();
     double mean = count > 0 ? prior.getAmountSum() / count : 0.0;
@@ -196,10 +236,10 @@ public final class FeatureSpec {
         }
       }
     }
-    Set<String> merchants = new HashSet<>();
+    Set<String> distinctMerchants = new HashSet<>();
     for (MerchantVisit visit : prior.getRecentMerchantsList()) {
       if (visit.getEventTimeMs() >= at - HOUR_MS && visit.getEventTimeMs() <= at) {
-        merchants.add(visit.getMerchantId());
+        distinctMerchants.add(visit.getMerchantId());
       }
     }
     double runningMean = runningMean(prior);
@@ -222,34 +262,51 @@ public final class FeatureSpec {
     out[offset + 12] = (float) Math.log1p(sums[1]);
     out[offset + 13] = (float) Math.log1p(sums[2]);
     out[offset + 14] = (float) Math.log1p(max24h);
-    out[offset + 15] = merchants.size();
+    out[offset + 15] = distinctMerchants.size();
     out[offset + 16] = (float) zscore;
     out[offset + 17] = countryChanged ? 1f : 0f;
+    merchantFeatures(txn, merchants, out, offset + MERCHANT_FEATURES_OFFSET);
   }
 
-  /** The features of {@code txn} given the state of its card before it (default lateness). */
-  public static float[] compute(Transaction txn, CardState prior) {
-    return compute(txn, prior, DEFAULT_ALLOWED_LATENESS_MS);
+  /**
+   * Writes {@code merchant_risk} and {@code merchant_unknown} of {@code txn}, as {@code merchants}
+   * has them now, into {@code out} at {@code offset}.
+   */
+  static void merchantFeatures(Transaction txn, MerchantRisks merchants, float[] out, int offset) {
+    OptionalDouble risk = merchants.risk(txn.getMerchantId());
+    out[offset] = risk.isPresent() ? (float) risk.getAsDouble() : 0f;
+    out[offset + 1] = risk.isPresent() ? 0f : 1f;
   }
 
-  /** The features of {@code txn} given the state of its card before it. */
-  public static float[] compute(Transaction txn, CardState prior, long allowedLatenessMs) {
+  /**
+   * The features of {@code txn} given the state of its card before it and the merchant table
+   * (default lateness).
+   */
+  public static float[] compute(Transaction txn, CardState prior, MerchantRisks merchants) {
+    return compute(txn, prior, merchants, DEFAULT_ALLOWED_LATENESS_MS);
+  }
+
+  /** The features of {@code txn} given the state of its card before it and the merchant table. */
+  public static float[] compute(
+      Transaction txn, CardState prior, MerchantRisks merchants, long allowedLatenessMs) {
     float[] out = new float[size()];
-    compute(txn, prior, allowedLatenessMs, out, 0);
+    compute(txn, prior, merchants, allowedLatenessMs, out, 0);
     return out;
   }
 
-  /** {@link #apply(CardState, Transaction, long)} with the default lateness. */
-  public static CardState apply(CardState prior, Transaction txn) {
-    return apply(prior, txn, DEFAULT_ALLOWED_LATENESS_MS);
+  /** {@link #apply(CardState, Transaction, MerchantRisks, long)} with the default lateness. */
+  public static CardState apply(CardState prior, Transaction txn, MerchantRisks merchants) {
+    return apply(prior, txn, merchants, DEFAULT_ALLOWED_LATENESS_MS);
   }
 
   /**
    * The state of the card once {@code txn} is applied to {@code prior}. It records the features
-   * {@code txn} gets from {@code prior} as {@code last_features}. The caller skips a {@linkplain
-   * #isRepeat repeated} transaction.
+   * {@code txn} gets from {@code prior} and {@code merchants} as {@code last_features}; the
+   * merchant table plays no other part in the state. The caller skips a {@linkplain #isRepeat
+   * repeated} transaction.
    */
-  public static CardState apply(CardState prior, Transaction txn, long allowedLatenessMs) {
+  public static CardState apply(
+      CardState prior, Transaction txn, MerchantRisks merchants, long allowedLatenessMs) {
     boolean late = isLate(txn, prior, allowedLatenessMs);
     long time = txn.getEventTimeMs();
     double amount = txn.getAmount();
@@ -271,7 +328,7 @@ public final class FeatureSpec {
                 prior.getCount() == 0 || time >= prior.getLastEventTimeMs()
                     ? txn.getCountry()
                     : prior.getLastCountry());
-    for (float f : compute(txn, prior, allowedLatenessMs)) {
+    for (float f : compute(txn, prior, merchants, allowedLatenessMs)) {
       next.addLastFeatures(f);
     }
 

@@ -18,7 +18,7 @@ class EnrichConfigTest {
   void defaultsNeedNoSettings() {
     EnrichConfig config = StageConfigs.load(Map.of(), EnrichConfig.class);
 
-    assertThat(config.featureSpecVersion).isEqualTo("v2");
+    assertThat(config.featureSpecVersion).isEqualTo("v3");
     assertThat(config.allowedLatenessSeconds).isEqualTo(300);
     assertThat(config.maxCachedCards).isEqualTo(100_000);
     assertThat(config.stateKeyPrefix).isEqualTo("card:");
@@ -39,7 +39,7 @@ class EnrichConfigTest {
                 "stateKeyPrefix",
                 "",
                 "featureSpecVersion",
-                "v2",
+                "v3",
                 "allowedLatenessSeconds",
                 "60"),
             EnrichConfig.class);
@@ -50,6 +50,16 @@ class EnrichConfigTest {
     assertThat(
             StageConfigs.load(Map.of("maxCachedCards", 250.0), EnrichConfig.class).maxCachedCards)
         .isEqualTo(250);
+  }
+
+  @Test
+  void aConfigWrittenForFeatureSpecV2IsRefusedSayingWhatV3Adds() {
+    assertThatThrownBy(
+            () -> StageConfigs.load(Map.of("featureSpecVersion", "v2"), EnrichConfig.class))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageStartingWith("userConfig.featureSpecVersion: must be v3")
+        .hasMessageContaining("merchant_risk and merchant_unknown")
+        .hasMessageContaining("v2");
   }
 
   static Stream<Arguments> invalid() {

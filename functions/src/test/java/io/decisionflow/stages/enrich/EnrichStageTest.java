@@ -16,6 +16,7 @@ import io.decisionflow.schemas.state.CardState;
 import io.decisionflow.stages.InvalidRecordException;
 import io.decisionflow.stages.MutableClock;
 import java.time.Duration;
+import java.util.Map;
 import java.util.concurrent.CompletionException;
 import org.junit.jupiter.api.Test;
 
@@ -26,13 +27,17 @@ class EnrichStageTest {
 
   private final InMemoryCardStateStore store = new InMemoryCardStateStore();
 
+  /** The merchant table the stage sees; tests change it between records. */
+  private final InMemoryMerchantRisks merchants =
+      InMemoryMerchantRisks.of(Map.of("merchant-1", 0.2));
+
   private EnrichStage stage() {
     return stage(new EnrichConfig());
   }
 
   private EnrichStage stage(EnrichConfig config) {
     config.validate();
-    return new EnrichStage(config, store, CLOCK);
+    return new EnrichStage(config, store, merchants, CLOCK);
   }
 
   /** A transaction of {@link #CARD}, {@code secondsLater} after the fixture's event time. */
@@ -74,7 +79,7 @@ class EnrichStageTest {
     assertThat(enriched.getFeaturesList())
         .extracting(Feature::getName)
         .containsExactlyElementsOf(FeatureSpec.NAMES);
-    float[] expected = FeatureSpec.compute(txn, CardState.getDefaultInstance());
+    float[] expected = FeatureSpec.compute(txn, CardState.getDefaultInstance(), merchants);
     for (int i = 0; i < expected.length; i++) {
       assertThat(enriched.getFeatures(i).getValue()).isEqualTo(expected[i]);
     }
@@ -192,7 +197,7 @@ class EnrichStageTest {
     config.stateFlushDelayMs = 100;
     MutableClock clock = new MutableClock(NOW);
     config.validate();
-    EnrichStage stage = new EnrichStage(config, store, clock);
+    EnrichStage stage = new EnrichStage(config, store, merchants, clock);
 
     // When: two records 40 ms apart
     EnrichStage.Outcome t1 = stage.enrich(txn("t1", 10.0, 0));
@@ -477,5 +482,49 @@ class EnrichStageTest {
     assertThat(second.durable()).isCompleted();
     assertThat(store.loadsOf("card:card-0")).isEqualTo(1);
     assertThat(store.get("card:card-0").orElseThrow().getCount()).isEqualTo(2);
+  }
+
+  @Test
+  void aMerchantTableUpdateBetweenTwoRecordsOfACardAppliesToTheSecond() {
+    // Given: the card's first record at merchant-1, rated 0.2
+    EnrichStage stage = stage();
+    EnrichedTransaction first = durable(stage.enrich(txn("t1", 10.0, 0)));
+
+    // When: merchant-1 is rated 0.8, then the card's next record arrives
+    merchants.put("merchant-1", 0.8);
+    EnrichedTransaction second = durable(stage.enrich(txn("t2", 20.0, 60)));
+
+    // Then: the first keeps 0.2, the second gets 0.8; the card's features are not disturbed
+    assertThat(feature(first, "merchant_risk")).isEqualTo(0.2f);
+    assertThat(feature(second, "merchant_risk")).isEqualTo(0.8f);
+    assertThat(feature(second, "merchant_unknown")).isZero();
+    assertThat(feature(second, "card_txn_count_log")).isCloseTo(0.693147, within(1e-5)); // ln 2
+
+    // When: merchant-1 is deleted from the table (a tombstone)
+    merchants.remove("merchant-1");
+    EnrichedTransaction third = durable(stage.enrich(txn("t3", 30.0, 120)));
+
+    // Then: it is unknown
+    assertThat(feature(third, "merchant_risk")).isZero();
+    assertThat(feature(third, "merchant_unknown")).isEqualTo(1.0);
+  }
+
+  @Test
+  void aRedeliveredRecordKeepsItsFirstMerchantRiskAfterATableUpdate() {
+    // Given: t2 enriched while merchant-1 was rated 0.2
+    EnrichStage stage = stage();
+    durable(stage.enrich(txn("t1", 10.0, 0)));
+    EnrichedTransaction firstTime = durable(stage.enrich(txn("t2", 20.0, 60)));
+
+    // When: merchant-1 is rated 0.8, then t2 is redelivered, to this instance and to a new one
+    merchants.put("merchant-1", 0.8);
+    EnrichedTransaction redelivered = durable(stage.enrich(txn("t2", 20.0, 60)));
+    EnrichedTransaction afterRestart = durable(stage().enrich(txn("t2", 20.0, 60)));
+
+    // Then: it is the very record of the first time, with 0.2
+    assertThat(redelivered).isEqualTo(firstTime);
+    assertThat(afterRestart).isEqualTo(firstTime);
+    assertThat(feature(redelivered, "merchant_risk")).isEqualTo(0.2f);
+    assertThat(store.get(KEY).orElseThrow().getCount()).isEqualTo(2);
   }
 }

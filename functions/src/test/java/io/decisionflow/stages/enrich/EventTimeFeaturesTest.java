@@ -41,7 +41,20 @@ class EventTimeFeaturesTest {
   private static final int SECONDS_SINCE_LAST = FeatureSpec.NAMES.indexOf("seconds_since_last_log");
   private static final int CARD_COUNT = FeatureSpec.NAMES.indexOf("card_txn_count_log");
 
+  /** Merchant table of these tests: m-0 .. m-39 at risks i / 40, every fifth one unknown. */
+  private static final MerchantRisks MERCHANTS = merchants();
+
   private final InMemoryCardStateStore store = new InMemoryCardStateStore();
+
+  private static MerchantRisks merchants() {
+    Map<String, Double> risks = new HashMap<>();
+    for (int i = 0; i < 40; i++) {
+      if (i % 5 != 0) {
+        risks.put("m-" + i, i / 40.0);
+      }
+    }
+    return InMemoryMerchantRisks.of(risks);
+  }
 
   private static Transaction txn(String id, double amount, long eventTimeMs) {
     return transaction(CARD, id, amount, eventTimeMs);
@@ -50,19 +63,19 @@ class EventTimeFeaturesTest {
   private static CardState fold(Transaction... txns) {
     CardState state = CardState.getDefaultInstance();
     for (Transaction txn : txns) {
-      state = FeatureSpec.apply(state, txn);
+      state = FeatureSpec.apply(state, txn, MERCHANTS);
     }
     return state;
   }
 
   private static float at(CardState state, long eventTimeMs, int feature) {
-    return FeatureSpec.compute(txn("probe", 1.0, eventTimeMs), state)[feature];
+    return FeatureSpec.compute(txn("probe", 1.0, eventTimeMs), state, MERCHANTS)[feature];
   }
 
   private EnrichStage stage() {
     EnrichConfig config = new EnrichConfig();
     config.validate();
-    return new EnrichStage(config, store, CLOCK);
+    return new EnrichStage(config, store, MERCHANTS, CLOCK);
   }
 
   @Test
@@ -90,7 +103,7 @@ class EventTimeFeaturesTest {
         fold(txn("t1", 10.0, S), txn("t2", 30.0, S + 30 * MIN), txn("t3", 5.0, S + 58 * MIN));
 
     // When: a transaction at S + 62 min
-    float[] f = FeatureSpec.compute(txn("t4", 1.0, S + 62 * MIN), state);
+    float[] f = FeatureSpec.compute(txn("t4", 1.0, S + 62 * MIN), state, MERCHANTS);
 
     // Then: 5 min = buckets of 55-65 min (t3); 1 h = buckets from 0 min (all three)
     assertThat(f[COUNT_5M]).isEqualTo(1f);
@@ -122,14 +135,16 @@ class EventTimeFeaturesTest {
 
     assertThat(state.getAmountMean()).isCloseTo(20.0, within(1e-9));
     assertThat(at(state, S + 3 * MIN, ZSCORE)).isCloseTo(-1.9f, within(1e-5f)); // (1 - 20) / 10
-    assertThat(FeatureSpec.compute(txn("t4", 45, S + 3 * MIN), state)[ZSCORE])
+    assertThat(FeatureSpec.compute(txn("t4", 45, S + 3 * MIN), state, MERCHANTS)[ZSCORE])
         .isCloseTo(2.5f, within(1e-5f));
     // near-equal amounts: the deviation is at least a tenth of the mean; far out is capped
     CardState flat = fold(txn("t1", 30, S), txn("t2", 31, S + MIN), txn("t3", 32, S + 2 * MIN));
-    assertThat(FeatureSpec.compute(txn("t4", 34.1, S + 3 * MIN), flat)[ZSCORE])
+    assertThat(FeatureSpec.compute(txn("t4", 34.1, S + 3 * MIN), flat, MERCHANTS)[ZSCORE])
         .isCloseTo(1.0f, within(1e-4f)); // (34.1 - 31) / 3.1
-    assertThat(FeatureSpec.compute(txn("t4", 150, S + 3 * MIN), flat)[ZSCORE]).isEqualTo(10f);
-    assertThat(FeatureSpec.compute(txn("t4", 0, S + 3 * MIN), flat)[ZSCORE]).isEqualTo(-10f);
+    assertThat(FeatureSpec.compute(txn("t4", 150, S + 3 * MIN), flat, MERCHANTS)[ZSCORE])
+        .isEqualTo(10f);
+    assertThat(FeatureSpec.compute(txn("t4", 0, S + 3 * MIN), flat, MERCHANTS)[ZSCORE])
+        .isEqualTo(-10f);
     // one transaction has no deviation yet
     assertThat(at(fold(txn("t1", 10, S)), S + MIN, ZSCORE)).isEqualTo(0f);
   }
@@ -139,11 +154,12 @@ class EventTimeFeaturesTest {
     CardState state = fold(txn("t1", 10, S)); // DE
     Transaction abroad = txn("t2", 10, S + MIN).toBuilder().setCountry("FR").build();
 
-    assertThat(FeatureSpec.compute(abroad, state)[COUNTRY_CHANGED]).isEqualTo(1f);
+    assertThat(FeatureSpec.compute(abroad, state, MERCHANTS)[COUNTRY_CHANGED]).isEqualTo(1f);
     assertThat(at(state, S + MIN, COUNTRY_CHANGED)).isEqualTo(0f);
-    assertThat(FeatureSpec.compute(abroad, CardState.getDefaultInstance())[COUNTRY_CHANGED])
+    assertThat(
+            FeatureSpec.compute(abroad, CardState.getDefaultInstance(), MERCHANTS)[COUNTRY_CHANGED])
         .isEqualTo(0f);
-    assertThat(FeatureSpec.apply(state, abroad).getLastCountry()).isEqualTo("FR");
+    assertThat(FeatureSpec.apply(state, abroad, MERCHANTS).getLastCountry()).isEqualTo("FR");
   }
 
   @Test
@@ -154,8 +170,8 @@ class EventTimeFeaturesTest {
 
     // When
     EnrichedTransaction out = stage().enrich(late).record().join();
-    float[] f = FeatureSpec.compute(late, state);
-    CardState next = FeatureSpec.apply(state, late);
+    float[] f = FeatureSpec.compute(late, state, MERCHANTS);
+    CardState next = FeatureSpec.apply(state, late, MERCHANTS);
 
     // Then: windows at its own event time: t1 in 1 h, t2 (later) in none; gap 0
     assertThat(FeatureSpec.isLate(late, state, FeatureSpec.DEFAULT_ALLOWED_LATENESS_MS)).isFalse();
@@ -231,14 +247,44 @@ class EventTimeFeaturesTest {
     Transaction t2 = txn("t2", 20, S + MIN);
 
     // When
-    EnrichStage.Step step = EnrichStage.step(v1, t2, FeatureSpec.DEFAULT_ALLOWED_LATENESS_MS, 1L);
+    EnrichStage.Step step =
+        EnrichStage.step(v1, t2, MERCHANTS, FeatureSpec.DEFAULT_ALLOWED_LATENESS_MS, 1L);
 
     // Then: not applied again, and its v1 features are those it had on the previous state
     assertThat(step.next()).isSameAs(v1);
-    float[] expected = FeatureSpec.compute(t2, beforeT2);
+    float[] expected = FeatureSpec.compute(t2, beforeT2, MERCHANTS);
     for (int i = 0; i < 8; i++) {
       assertThat(step.enriched().getFeatures(i).getValue()).isEqualTo((double) expected[i]);
     }
+  }
+
+  @Test
+  void aRedeliveryOnAStateWrittenBySpecV2KeepsItsV2FeaturesAndLooksTheMerchantUp() {
+    // Given: a state written by spec v2 (18 last features) after t2 at merchant m-3
+    Transaction t1 = txn("t1", 10, S).toBuilder().setMerchantId("m-3").build();
+    Transaction t2 = txn("t2", 20, S + MIN).toBuilder().setMerchantId("m-3").build();
+    CardState v3 = fold(t1, t2);
+    CardState v2 =
+        v3.toBuilder()
+            .clearLastFeatures()
+            .addAllLastFeatures(
+                v3.getLastFeaturesList().subList(0, FeatureSpec.MERCHANT_FEATURES_OFFSET))
+            .build();
+
+    // When t2 is redelivered
+    EnrichStage.Step step =
+        EnrichStage.step(v2, t2, MERCHANTS, FeatureSpec.DEFAULT_ALLOWED_LATENESS_MS, 1L);
+
+    // Then: not applied again; its first 18 features are those it had, the merchant's from now
+    assertThat(step.next()).isSameAs(v2);
+    assertThat(step.enriched().getFeaturesCount()).isEqualTo(FeatureSpec.size());
+    for (int i = 0; i < FeatureSpec.size(); i++) {
+      assertThat(step.enriched().getFeatures(i).getValue())
+          .as(FeatureSpec.NAMES.get(i))
+          .isEqualTo((double) v3.getLastFeatures(i));
+    }
+    assertThat(step.enriched().getFeatures(FeatureSpec.MERCHANT_FEATURES_OFFSET).getValue())
+        .isEqualTo((double) (float) (3 / 40.0));
   }
 
   @Test
@@ -265,7 +311,7 @@ class EventTimeFeaturesTest {
   void recentIdsAreBounded() {
     CardState state = CardState.getDefaultInstance();
     for (int i = 0; i < 40; i++) {
-      state = FeatureSpec.apply(state, txn("t" + i, 1, S + i * 1000L));
+      state = FeatureSpec.apply(state, txn("t" + i, 1, S + i * 1000L), MERCHANTS);
     }
     assertThat(state.getRecentTransactionIdsList()).hasSize(FeatureSpec.MAX_RECENT_IDS);
     assertThat(state.getRecentTransactionIdsList()).endsWith("t39").doesNotContain("t23");
@@ -296,7 +342,8 @@ class EventTimeFeaturesTest {
       }
     }
 
-    // When: online through the stage, offline by folding the log with the static helpers
+    // When: online through the stage, offline by folding the log with the static helpers, both
+    // with the same merchant table (m-0 .. m-39, some of them unknown)
     EnrichStage stage = stage();
     List<EnrichedTransaction> online = new ArrayList<>();
     for (Transaction txn : stream) {
@@ -309,7 +356,8 @@ class EventTimeFeaturesTest {
       Transaction txn = stream.get(i);
       CardState prior = cards.getOrDefault(txn.getCardId(), CardState.getDefaultInstance());
       EnrichStage.Step step =
-          EnrichStage.step(prior, txn, FeatureSpec.DEFAULT_ALLOWED_LATENESS_MS, CLOCK.millis());
+          EnrichStage.step(
+              prior, txn, MERCHANTS, FeatureSpec.DEFAULT_ALLOWED_LATENESS_MS, CLOCK.millis());
       cards.put(txn.getCardId(), step.next());
 
       // Then: the same records
@@ -319,11 +367,11 @@ class EventTimeFeaturesTest {
       // and, for each first occurrence, the plain FeatureSpec fold gives the same features
       CardState before = plain.getOrDefault(txn.getCardId(), CardState.getDefaultInstance());
       if (!FeatureSpec.isRepeat(before, txn)) {
-        float[] f = FeatureSpec.compute(txn, before);
+        float[] f = FeatureSpec.compute(txn, before, MERCHANTS);
         for (int k = 0; k < f.length; k++) {
           assertThat(online.get(i).getFeatures(k).getValue()).isEqualTo((double) f[k]);
         }
-        plain.put(txn.getCardId(), FeatureSpec.apply(before, txn));
+        plain.put(txn.getCardId(), FeatureSpec.apply(before, txn, MERCHANTS));
       }
     }
     for (Map.Entry<String, CardState> card : cards.entrySet()) {
@@ -345,7 +393,7 @@ class EventTimeFeaturesTest {
               .toBuilder()
               .setMerchantId("merchant-" + random.nextInt(500))
               .build();
-      state = FeatureSpec.apply(state, txn);
+      state = FeatureSpec.apply(state, txn, MERCHANTS);
       largest = Math.max(largest, state.getSerializedSize());
     }
 

@@ -8,6 +8,7 @@ import io.decisionflow.schemas.Channel;
 import io.decisionflow.schemas.Transaction;
 import io.decisionflow.schemas.state.CardState;
 import java.time.Instant;
+import java.util.Map;
 import org.assertj.core.data.Offset;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -17,6 +18,10 @@ class FeatureSpecTest {
 
   private static final Offset<Float> FLOAT = within(1e-5f);
 
+  /** The merchant table of these tests: the fixture's merchant-1 at risk 0.25. */
+  private static final MerchantRisks MERCHANTS =
+      InMemoryMerchantRisks.of(Map.of("merchant-1", 0.25, "merchant-safe", 0.0));
+
   private static final int AMOUNT_LOG = 0;
   private static final int AMOUNT_TO_CARD_MEAN = 1;
   private static final int CARD_TXN_COUNT_LOG = 2;
@@ -25,15 +30,18 @@ class FeatureSpecTest {
   private static final int IS_ATM = 5;
   private static final int IS_NIGHT = 6;
   private static final int IS_HIGH_RISK_COUNTRY = 7;
+  private static final int MERCHANT_RISK = 18;
+  private static final int MERCHANT_UNKNOWN = 19;
 
   private static long at(String instant) {
     return Instant.parse(instant).toEpochMilli();
   }
 
   @Test
-  void namesTheEightV1FeaturesFirstThenTheEventTimeFeatures() {
-    assertThat(FeatureSpec.VERSION).isEqualTo("v2");
-    assertThat(FeatureSpec.size()).isEqualTo(18);
+  void namesTheEightV1FeaturesFirstThenTheEventTimeFeaturesThenTheMerchantFeatures() {
+    assertThat(FeatureSpec.VERSION).isEqualTo("v3");
+    assertThat(FeatureSpec.size()).isEqualTo(20);
+    assertThat(FeatureSpec.MERCHANT_FEATURES_OFFSET).isEqualTo(MERCHANT_RISK);
     assertThat(FeatureSpec.NAMES)
         .containsExactly(
             "amount_log",
@@ -53,7 +61,9 @@ class FeatureSpecTest {
             "max_amount_24h_log",
             "distinct_merchants_1h",
             "amount_zscore",
-            "country_changed");
+            "country_changed",
+            "merchant_risk",
+            "merchant_unknown");
   }
 
   @Test
@@ -63,10 +73,10 @@ class FeatureSpecTest {
         transaction().setAmount(100.0).setEventTimeMs(at("2025-03-14T12:00:00Z")).build();
 
     // When
-    float[] features = FeatureSpec.compute(txn, CardState.getDefaultInstance());
+    float[] features = FeatureSpec.compute(txn, CardState.getDefaultInstance(), MERCHANTS);
 
     // Then
-    assertThat(features).hasSize(18);
+    assertThat(features).hasSize(20);
     assertThat(features[AMOUNT_LOG]).isCloseTo(4.615121f, FLOAT); // ln(101)
     assertThat(features[AMOUNT_TO_CARD_MEAN]).isEqualTo(1f); // new card
     assertThat(features[CARD_TXN_COUNT_LOG]).isEqualTo(0f); // ln(1 + 0)
@@ -78,6 +88,60 @@ class FeatureSpecTest {
     for (int i = 8; i < 18; i++) {
       assertThat(features[i]).as(FeatureSpec.NAMES.get(i)).isEqualTo(0f); // nothing before it
     }
+    assertThat(features[MERCHANT_RISK]).isEqualTo(0.25f); // merchant-1 in the table
+    assertThat(features[MERCHANT_UNKNOWN]).isEqualTo(0f);
+  }
+
+  @Test
+  void merchantFeaturesComeFromTheTable() {
+    // Given a merchant with risk 0.25, one with risk 0, and one not in the table
+    Transaction known = transaction().setMerchantId("merchant-1").build();
+    Transaction safe = transaction().setMerchantId("merchant-safe").build();
+    Transaction unknown = transaction().setMerchantId("merchant-404").build();
+    CardState prior = CardState.getDefaultInstance();
+
+    // When / Then: risk 0 and unknown differ only in merchant_unknown
+    assertThat(FeatureSpec.compute(known, prior, MERCHANTS)[MERCHANT_RISK]).isEqualTo(0.25f);
+    assertThat(FeatureSpec.compute(known, prior, MERCHANTS)[MERCHANT_UNKNOWN]).isEqualTo(0f);
+    assertThat(FeatureSpec.compute(safe, prior, MERCHANTS)[MERCHANT_RISK]).isEqualTo(0f);
+    assertThat(FeatureSpec.compute(safe, prior, MERCHANTS)[MERCHANT_UNKNOWN]).isEqualTo(0f);
+    assertThat(FeatureSpec.compute(unknown, prior, MERCHANTS)[MERCHANT_RISK]).isEqualTo(0f);
+    assertThat(FeatureSpec.compute(unknown, prior, MERCHANTS)[MERCHANT_UNKNOWN]).isEqualTo(1f);
+    assertThat(FeatureSpec.compute(known, prior, MerchantRisks.NONE)[MERCHANT_UNKNOWN])
+        .isEqualTo(1f);
+  }
+
+  @Test
+  void theMerchantTableChangesNoFeatureButTheMerchantOnesAndNothingOfTheStateButLastFeatures() {
+    // Given a card with some history, and two tables that rate merchant-1 differently
+    CardState prior = CardState.getDefaultInstance();
+    for (int i = 0; i < 5; i++) {
+      prior =
+          FeatureSpec.apply(
+              prior,
+              transaction()
+                  .setTransactionId("t" + i)
+                  .setAmount(10 + i)
+                  .setEventTimeMs(at("2025-03-14T11:00:00Z") + i * 60_000L)
+                  .build(),
+              MERCHANTS);
+    }
+    Transaction txn = transaction().setTransactionId("t9").build();
+    MerchantRisks riskier = InMemoryMerchantRisks.of(Map.of("merchant-1", 0.9));
+
+    // When
+    float[] before = FeatureSpec.compute(txn, prior, MERCHANTS);
+    float[] after = FeatureSpec.compute(txn, prior, riskier);
+
+    // Then the v2 features are equal, the merchant's risk follows the table
+    for (int i = 0; i < FeatureSpec.MERCHANT_FEATURES_OFFSET; i++) {
+      assertThat(after[i]).as(FeatureSpec.NAMES.get(i)).isEqualTo(before[i]);
+    }
+    assertThat(after[MERCHANT_RISK]).isEqualTo(0.9f);
+    // and the card's next state differs only in the features recorded for the transaction
+    assertThat(FeatureSpec.apply(prior, txn, riskier).toBuilder().clearLastFeatures().build())
+        .isEqualTo(
+            FeatureSpec.apply(prior, txn, MERCHANTS).toBuilder().clearLastFeatures().build());
   }
 
   @Test
@@ -101,7 +165,7 @@ class FeatureSpecTest {
             .build();
 
     // When
-    float[] features = FeatureSpec.compute(txn, prior);
+    float[] features = FeatureSpec.compute(txn, prior, MERCHANTS);
 
     // Then
     assertThat(features[AMOUNT_LOG]).isCloseTo(5.017280f, FLOAT); // ln(151)
@@ -120,7 +184,7 @@ class FeatureSpecTest {
     Transaction atm = transaction().setChannel(Channel.ATM).build();
 
     // When
-    float[] features = FeatureSpec.compute(atm, CardState.getDefaultInstance());
+    float[] features = FeatureSpec.compute(atm, CardState.getDefaultInstance(), MERCHANTS);
 
     // Then
     assertThat(features[IS_ATM]).isEqualTo(1f);
@@ -139,7 +203,7 @@ class FeatureSpecTest {
     Transaction txn = transaction().setEventTimeMs(at(eventTime)).build();
 
     // When
-    float[] features = FeatureSpec.compute(txn, CardState.getDefaultInstance());
+    float[] features = FeatureSpec.compute(txn, CardState.getDefaultInstance(), MERCHANTS);
 
     // Then
     assertThat(features[IS_NIGHT]).isEqualTo(expected);
@@ -152,7 +216,7 @@ class FeatureSpecTest {
     Transaction txn = transaction().setCountry(country).build();
 
     // When
-    float[] features = FeatureSpec.compute(txn, CardState.getDefaultInstance());
+    float[] features = FeatureSpec.compute(txn, CardState.getDefaultInstance(), MERCHANTS);
 
     // Then
     assertThat(features[IS_HIGH_RISK_COUNTRY]).isEqualTo(expected);
@@ -166,7 +230,7 @@ class FeatureSpecTest {
     Transaction txn = transaction().setAmount(1000.0).build();
 
     // When
-    float[] features = FeatureSpec.compute(txn, prior);
+    float[] features = FeatureSpec.compute(txn, prior, MERCHANTS);
 
     // Then
     assertThat(features[AMOUNT_TO_CARD_MEAN]).isEqualTo(100f);
@@ -180,7 +244,7 @@ class FeatureSpecTest {
     Transaction txn = transaction().setAmount(30.0).build();
 
     // When
-    float[] features = FeatureSpec.compute(txn, prior);
+    float[] features = FeatureSpec.compute(txn, prior, MERCHANTS);
 
     // Then
     assertThat(features[AMOUNT_TO_CARD_MEAN]).isEqualTo(1f);
@@ -199,7 +263,7 @@ class FeatureSpecTest {
     Transaction txn = transaction().setEventTimeMs(eventTime).build();
 
     // When
-    float[] features = FeatureSpec.compute(txn, prior);
+    float[] features = FeatureSpec.compute(txn, prior, MERCHANTS);
 
     // Then
     assertThat(features[SECONDS_SINCE_LAST_LOG]).isEqualTo(0f);
@@ -212,10 +276,10 @@ class FeatureSpecTest {
     float[] batch = new float[3 * FeatureSpec.size()];
 
     // When
-    FeatureSpec.compute(txn, CardState.getDefaultInstance(), batch, FeatureSpec.size());
+    FeatureSpec.compute(txn, CardState.getDefaultInstance(), MERCHANTS, batch, FeatureSpec.size());
 
     // Then
-    float[] expected = FeatureSpec.compute(txn, CardState.getDefaultInstance());
+    float[] expected = FeatureSpec.compute(txn, CardState.getDefaultInstance(), MERCHANTS);
     for (int i = 0; i < FeatureSpec.size(); i++) {
       assertThat(batch[i]).isEqualTo(0f);
       assertThat(batch[FeatureSpec.size() + i]).isEqualTo(expected[i]);
@@ -238,7 +302,7 @@ class FeatureSpecTest {
     Transaction txn = transaction().setTransactionId("txn-5").setAmount(150.0).build();
 
     // When
-    CardState next = FeatureSpec.apply(prior, txn);
+    CardState next = FeatureSpec.apply(prior, txn, MERCHANTS);
 
     // Then
     assertThat(next.getCount()).isEqualTo(5);
@@ -247,7 +311,7 @@ class FeatureSpecTest {
     assertThat(next.getLastTransactionId()).isEqualTo("txn-5");
     assertThat(next.getRecentTransactionIdsList()).containsExactly("txn-5");
     assertThat(next.getLastFeaturesList())
-        .containsExactly(toObjects(FeatureSpec.compute(txn, prior)));
+        .containsExactly(toObjects(FeatureSpec.compute(txn, prior, MERCHANTS)));
     assertThat(next.hasPrevious()).as("previous is no longer written").isFalse();
     // The running mean of a v1 state starts from its amount sum over its count: 50, then 70.
     assertThat(next.getAmountMean()).isEqualTo(70.0);
@@ -269,7 +333,7 @@ class FeatureSpecTest {
     Transaction late = transaction().setEventTimeMs(newest - 60_000).build();
 
     // When
-    CardState next = FeatureSpec.apply(prior, late);
+    CardState next = FeatureSpec.apply(prior, late, MERCHANTS);
 
     // Then
     assertThat(next.getLastEventTimeMs()).isEqualTo(newest);
@@ -282,7 +346,7 @@ class FeatureSpecTest {
     Transaction txn = transaction().setTransactionId("txn-1").setAmount(12.5).build();
 
     // When
-    CardState next = FeatureSpec.apply(CardState.getDefaultInstance(), txn);
+    CardState next = FeatureSpec.apply(CardState.getDefaultInstance(), txn, MERCHANTS);
 
     // Then
     assertThat(next.getCount()).isEqualTo(1);

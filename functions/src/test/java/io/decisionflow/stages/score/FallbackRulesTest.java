@@ -23,6 +23,7 @@ import io.decisionflow.schemas.Channel;
 import io.decisionflow.schemas.Transaction;
 import io.decisionflow.schemas.state.CardState;
 import io.decisionflow.stages.enrich.FeatureSpec;
+import io.decisionflow.stages.enrich.MerchantRisks;
 import java.util.Arrays;
 import org.assertj.core.data.Offset;
 import org.junit.jupiter.api.Test;
@@ -58,8 +59,8 @@ class FallbackRulesTest {
 
   @Test
   void positionsAreLookedUpByNameInTheFeatureSpec() {
-    assertThat(FeatureSpec.VERSION).isEqualTo("v2");
-    assertThat(FallbackRules.WIDTH).isEqualTo(18);
+    assertThat(FeatureSpec.VERSION).isEqualTo("v3");
+    assertThat(FallbackRules.WIDTH).isEqualTo(20);
     assertThat(FeatureSpec.NAMES.indexOf("amount_log")).isEqualTo(AMOUNT_LOG);
     assertThat(FeatureSpec.NAMES.indexOf("amount_to_card_mean")).isEqualTo(AMOUNT_TO_CARD_MEAN);
     assertThat(FeatureSpec.NAMES.indexOf("card_txn_count_log")).isEqualTo(CARD_TXN_COUNT_LOG);
@@ -210,9 +211,12 @@ class FallbackRulesTest {
         usual.toBuilder().setEventTimeMs(NIGHT_MS).setChannel(Channel.ATM).build();
     CardState longAgo = card.toBuilder().setLastEventTimeMs(NIGHT_MS - 3_600_000).build();
 
-    assertThat(FallbackRules.score(FeatureSpec.compute(usual, card))).isCloseTo(BASE, EPS);
-    assertThat(FallbackRules.score(FeatureSpec.compute(fraudulent, nightCard))).isEqualTo(1f);
-    assertThat(FallbackRules.score(FeatureSpec.compute(atmAtNightOnly, longAgo)))
+    assertThat(FallbackRules.score(FeatureSpec.compute(usual, card, MerchantRisks.NONE)))
+        .isCloseTo(BASE, EPS);
+    assertThat(FallbackRules.score(FeatureSpec.compute(fraudulent, nightCard, MerchantRisks.NONE)))
+        .isEqualTo(1f);
+    assertThat(
+            FallbackRules.score(FeatureSpec.compute(atmAtNightOnly, longAgo, MerchantRisks.NONE)))
         .isCloseTo(BASE + REMOTE_AT_NIGHT_WEIGHT, EPS);
   }
 
@@ -225,8 +229,8 @@ class FallbackRulesTest {
     assertThat(FallbackRules.score(batch, 3))
         .containsExactly(
             new float[] {BASE, BASE + MERCHANT_RISK_WEIGHT, BASE + RATIO_EXTREME_WEIGHT}, EPS);
-    assertThat(FallbackRules.scoreRow(batch, 18)).isCloseTo(BASE + MERCHANT_RISK_WEIGHT, EPS);
-    assertThat(FallbackRules.scoreRow(batch, 36)).isCloseTo(BASE + RATIO_EXTREME_WEIGHT, EPS);
+    assertThat(FallbackRules.scoreRow(batch, 20)).isCloseTo(BASE + MERCHANT_RISK_WEIGHT, EPS);
+    assertThat(FallbackRules.scoreRow(batch, 40)).isCloseTo(BASE + RATIO_EXTREME_WEIGHT, EPS);
     assertThat(FallbackRules.score(new float[0], 0)).isEmpty();
   }
 
@@ -245,10 +249,10 @@ class FallbackRulesTest {
   void aRowOfTheWrongLengthIsRejectedNamingExpectedAndActual() {
     assertThatThrownBy(() -> FallbackRules.score(new float[7]))
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessage("a row of feature spec v2 must have 18 features, has 7");
-    assertThatThrownBy(() -> FallbackRules.score(new float[19]))
+        .hasMessage("a row of feature spec v3 must have 20 features, has 7");
+    assertThatThrownBy(() -> FallbackRules.score(new float[21]))
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessage("a row of feature spec v2 must have 18 features, has 19");
+        .hasMessage("a row of feature spec v3 must have 20 features, has 21");
     assertThatThrownBy(() -> FallbackRules.score((float[]) null))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage("row is null");
@@ -256,9 +260,9 @@ class FallbackRulesTest {
 
   @Test
   void aBatchOfTheWrongLengthIsRejectedNamingExpectedAndActual() {
-    assertThatThrownBy(() -> FallbackRules.score(new float[35], 2))
+    assertThatThrownBy(() -> FallbackRules.score(new float[39], 2))
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessage("rows has 35 values but 2 rows of 18 features (feature spec v2) need 36");
+        .hasMessage("rows has 39 values but 2 rows of 20 features (feature spec v3) need 40");
     assertThatThrownBy(() -> FallbackRules.score(new float[FallbackRules.WIDTH], -1))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("-1 rows");
@@ -269,12 +273,12 @@ class FallbackRulesTest {
 
   @Test
   void aRowOffsetWithoutAFullRowIsRejected() {
-    assertThatThrownBy(() -> FallbackRules.scoreRow(new float[36], 19))
+    assertThatThrownBy(() -> FallbackRules.scoreRow(new float[40], 21))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage(
-            "a row of feature spec v2 has 18 features, but rows has 36 values, so there is no full"
-                + " row at offset 19");
-    assertThatThrownBy(() -> FallbackRules.scoreRow(new float[36], -1))
+            "a row of feature spec v3 has 20 features, but rows has 40 values, so there is no full"
+                + " row at offset 21");
+    assertThatThrownBy(() -> FallbackRules.scoreRow(new float[40], -1))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("offset -1");
   }

@@ -286,9 +286,9 @@ class GuardedModelTest {
     GuardedModel guarded = guarded(DEFAULTS);
 
     for (int i = 0; i < 3 * DEFAULTS.slidingWindowCalls(); i++) {
-      assertThatThrownBy(() -> guarded.score(new float[35], 2))
+      assertThatThrownBy(() -> guarded.score(new float[39], 2))
           .isInstanceOf(IllegalArgumentException.class)
-          .hasMessage("rows has 35 values but 2 rows of 18 features (feature spec v2) need 36");
+          .hasMessage("rows has 39 values but 2 rows of 20 features (feature spec v3) need 40");
     }
     assertThatThrownBy(() -> guarded.score(null, 1))
         .isInstanceOf(IllegalArgumentException.class)
@@ -326,7 +326,7 @@ class GuardedModelTest {
     assertThatThrownBy(() -> new GuardedModel(v2, DEFAULTS, clock))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("takes feature spec v1")
-        .hasMessageContaining("fallback rules score feature spec v2");
+        .hasMessageContaining("fallback rules score feature spec v3");
   }
 
   @Test

@@ -66,7 +66,7 @@ class ModelLoaderTest {
         .isInstanceOf(ModelRefusedException.class)
         .hasMessage(
             "model fraud v2 for slot champion (s3://models/fraud/v2/) takes feature spec 'v0' but"
-                + " enrich computes v2; publish a model trained on feature spec v2");
+                + " enrich computes v3; publish a model trained on feature spec v3");
     assertThat(fetched).isEmpty();
   }
 
@@ -124,8 +124,9 @@ class ModelLoaderTest {
 
     assertThatThrownBy(() -> loader(other).load(announced("v2")))
         .isInstanceOf(ModelRefusedException.class)
-        .hasMessageContaining("takes feature spec v2 " + names)
-        .hasMessageContaining("but enrich computes v2 " + FeatureSpec.NAMES);
+        .hasMessageContaining("takes feature spec " + FeatureSpec.VERSION + " " + names)
+        .hasMessageContaining(
+            "but enrich computes " + FeatureSpec.VERSION + " " + FeatureSpec.NAMES);
     assertThat(other.closed()).isTrue();
   }
 

@@ -121,7 +121,8 @@ class ScoreStageTest {
         .isInstanceOf(ConfigException.class)
         .hasMessageStartingWith("userConfig.modelLocation: model fraud v7")
         .hasMessageContaining("takes feature spec v1 " + FeatureSpec.NAMES)
-        .hasMessageContaining("but enrich computes v2 " + FeatureSpec.NAMES);
+        .hasMessageContaining(
+            "but enrich computes " + FeatureSpec.VERSION + " " + FeatureSpec.NAMES);
   }
 
   @Test
@@ -130,14 +131,15 @@ class ScoreStageTest {
     List<String> names = new ArrayList<>(FeatureSpec.NAMES);
     names.set(0, "amount");
     Collections.swap(names, 4, 5);
-    FakeModel other = new FakeModel(FakeModel.manifest("v2", names));
+    FakeModel other = new FakeModel(FakeModel.manifest(FeatureSpec.VERSION, names));
 
     // When / Then
     assertThatThrownBy(() -> new ScoreStage(config("champion"), other, CLOCK))
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("userConfig.modelLocation")
-        .hasMessageContaining("takes feature spec v2 " + names)
-        .hasMessageContaining("but enrich computes v2 " + FeatureSpec.NAMES);
+        .hasMessageContaining("takes feature spec " + FeatureSpec.VERSION + " " + names)
+        .hasMessageContaining(
+            "but enrich computes " + FeatureSpec.VERSION + " " + FeatureSpec.NAMES);
   }
 
   static Stream<Arguments> invalidRequests() {
@@ -170,7 +172,7 @@ class ScoreStageTest {
               return r;
             },
             "enriched.features",
-            "'19 features'"),
+            "'21 features'"),
         row(
             "feature of a wrong name",
             r -> {
@@ -330,7 +332,7 @@ class ScoreStageTest {
     assertThatThrownBy(() -> stage.swap(otherSpec))
         .isInstanceOf(ModelRefusedException.class)
         .hasMessageContaining("takes feature spec v1")
-        .hasMessageContaining("but enrich computes v2");
+        .hasMessageContaining("but enrich computes " + FeatureSpec.VERSION);
     assertThat(stage.score(scoringRequest().build()).getModelVersion()).isEqualTo("v1");
   }
 

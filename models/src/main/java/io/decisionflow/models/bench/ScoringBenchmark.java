@@ -254,8 +254,8 @@ public final class ScoringBenchmark implements Callable<Integer> {
 
   /**
    * {@code count} routed requests for slot {@value #SLOT}: the generator's transactions with their
-   * features computed by {@link FeatureSpec} from per-card state, as {@code LabelledFeatures} and
-   * the enrich stage do.
+   * features computed by {@link FeatureSpec} from per-card state and the generator's merchant
+   * table, as {@code LabelledFeatures} and the enrich stage do.
    */
   static List<ScoringRequest> requests(long seed, int count) {
     TransactionGenerator generator =
@@ -265,8 +265,9 @@ public final class ScoringBenchmark implements Callable<Integer> {
     for (int i = 0; i < count; i++) {
       Transaction txn = generator.next().transaction();
       CardState prior = cards.getOrDefault(txn.getCardId(), CardState.getDefaultInstance());
-      cards.put(txn.getCardId(), FeatureSpec.apply(prior, txn));
-      EnrichedTransaction enriched = EnrichStage.enriched(txn, prior, txn.getEventTimeMs());
+      cards.put(txn.getCardId(), FeatureSpec.apply(prior, txn, generator.merchantRisks()));
+      EnrichedTransaction enriched =
+          EnrichStage.enriched(txn, prior, generator.merchantRisks(), txn.getEventTimeMs());
       out.add(
           ScoringRequest.newBuilder()
               .setEnriched(enriched)

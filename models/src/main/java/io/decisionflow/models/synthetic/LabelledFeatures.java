@@ -4,13 +4,15 @@ import io.decisionflow.models.train.Metrics;
 import io.decisionflow.schemas.Transaction;
 import io.decisionflow.schemas.state.CardState;
 import io.decisionflow.stages.enrich.FeatureSpec;
+import io.decisionflow.stages.enrich.MerchantRisks;
 import java.util.HashMap;
 import java.util.Map;
 
 /**
  * A labelled data set of features: the generator's transactions, enriched offline by the very
- * {@link FeatureSpec} code the online enrich stage runs, in stream order, with each row's true
- * fraud probability.
+ * {@link FeatureSpec} code the online enrich stage runs, in stream order, with the generator's
+ * merchant table ({@link TransactionGenerator#merchantRisks()}), and each row's true fraud
+ * probability.
  *
  * @param x rows of {@link FeatureSpec#size()} features, one after the other
  * @param y labels, 1 for fraud
@@ -22,18 +24,22 @@ public record LabelledFeatures(float[] x, float[] y, float[] p, int rows) {
 
   public static final int WIDTH = FeatureSpec.size();
 
-  /** Draws {@code rows} transactions from {@code generator} and computes their features. */
+  /**
+   * Draws {@code rows} transactions from {@code generator} and computes their features with its
+   * merchant table.
+   */
   public static LabelledFeatures generate(TransactionGenerator generator, int rows) {
     float[] x = new float[rows * WIDTH];
     float[] y = new float[rows];
     float[] p = new float[rows];
     Map<String, CardState> cards = new HashMap<>();
+    MerchantRisks merchants = generator.merchantRisks();
     for (int i = 0; i < rows; i++) {
       TransactionGenerator.Labelled labelled = generator.next();
       Transaction txn = labelled.transaction();
       CardState prior = cards.getOrDefault(txn.getCardId(), CardState.getDefaultInstance());
-      FeatureSpec.compute(txn, prior, x, i * WIDTH);
-      cards.put(txn.getCardId(), FeatureSpec.apply(prior, txn));
+      FeatureSpec.compute(txn, prior, merchants, x, i * WIDTH);
+      cards.put(txn.getCardId(), FeatureSpec.apply(prior, txn, merchants));
       y[i] = labelled.fraud() ? 1f : 0f;
       p[i] = (float) labelled.fraudProbability();
     }

@@ -2,10 +2,15 @@ package io.decisionflow.models.synthetic;
 
 import io.decisionflow.schemas.Channel;
 import io.decisionflow.schemas.Transaction;
+import io.decisionflow.schemas.reference.MerchantRisk;
 import io.decisionflow.schemas.state.CardState;
 import io.decisionflow.stages.enrich.FeatureSpec;
+import io.decisionflow.stages.enrich.InMemoryMerchantRisks;
+import io.decisionflow.stages.enrich.MerchantRisks;
 import java.time.Instant;
 import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
@@ -22,27 +27,36 @@ import java.util.SplittableRandom;
  * (log-normal, median 40, sigma 0.6), a home country (one of {@link #HOME_COUNTRIES}) and an online
  * share (uniform 10-50%).
  *
+ * <p><b>Merchants.</b> {@value #MERCHANT_COUNT} merchants {@code merchant-0 ...}, each with a
+ * category (one of six ISO 18245 codes) and a risk drawn once from {@link #MERCHANT_SEED}, the same
+ * for every stream: 85% low (uniform 0.0-0.2), 6% medium (0.2-0.6), 4% high (0.6-0.95), rounded to
+ * three decimals; the other 5% are left out of the merchant table on purpose, so the stream has
+ * unknown merchants. {@link #merchantTable()} is that table, as the rows a business unit's {@code
+ * merchants} topic holds; training, the demo and the tests use it, so their features match.
+ *
  * <p><b>Normal behaviour.</b> amount = typical x log-normal(0, 0.4); channel ONLINE with the card's
  * online share, ATM 5%, else POS; 3% are big purchases (typical x uniform(3, 15), POS 80%, else
- * ONLINE). Country: home 92%, another home country 5%, a high-risk country 3% (travellers). A third
- * of these transactions is followed by another one on the same card 10-600 s later.
+ * ONLINE). Country: home 92%, another home country 5%, a high-risk country 3% (travellers). The
+ * merchant is any of them, uniformly. A third of these transactions is followed by another one on
+ * the same card 10-600 s later.
  *
  * <p><b>Risky-looking episodes.</b> A transaction starts an episode with probability {@link
  * Options#fraudRate()} (tripled between 00:00 and 05:59 UTC). 40% of episodes start with card
  * tests: ONLINE payments of 0.5-3.0, half of them in a high-risk country, each followed 5-60 s
  * later by another test or a cash-out (50/50). A cash-out has amount = typical x uniform(3, 20);
  * channel ONLINE 70%, ATM 20%, POS 10%; country high-risk ({@link #RISKY_COUNTRIES}) 60%, else any;
- * it is followed with probability 0.6 by another cash-out on the same card 5-120 s later. Episodes
- * only shape the data: they are not the label.
+ * it is followed with probability 0.6 by another cash-out on the same card 5-120 s later. Half of
+ * the transactions of an episode are at a high-risk or unknown merchant, the others at any
+ * merchant. Episodes only shape the data: they are not the label.
  *
  * <p><b>Labels.</b> The generator keeps each card's state exactly as the enrich stage does, in
  * stream order, and computes each transaction's features with {@link FeatureSpec} {@value
- * FeatureSpec#VERSION}. The true fraud probability depends on the eight features of spec v1 only,
- * which every later spec keeps, looked up by name in {@link FeatureSpec#NAMES}; it is {@code p =
- * sigmoid(z)} with
+ * FeatureSpec#VERSION} and the merchant table. The true fraud probability depends on the eight
+ * features of spec v1, which every later spec keeps, and the two merchant features of v3, looked up
+ * by name in {@link FeatureSpec#NAMES}; it is {@code p = sigmoid(z)} with
  *
  * <pre>
- * z = -5.0
+ * z = -5.5
  *     - 1.0 * cnp                                  card not present: online or ATM
  *     + 3.0 * hump * cnp                           cash-out amounts
  *     + 3.0 * tiny * is_online * spree             card testing
@@ -50,6 +64,8 @@ import java.util.SplittableRandom;
  *     + 1.5 * is_high_risk_country * is_online
  *     - 1.5 * is_high_risk_country * pos           travellers pay in shops
  *     + 1.5 * is_atm * is_night
+ *     + 2.5 * merchant_risk                        the merchant table's risk (0 if unknown)
+ *     + 1.0 * merchant_unknown                     a merchant not in the table
  * cnp   = is_online + is_atm,  pos = 1 - cnp
  * hump  = exp(-ln(amount_to_card_mean / 5)^2 / 0.5)        peaks at 5x the card's mean amount
  * tiny  = clamp((0.2 - amount_to_card_mean) / 0.1, 0, 1)  1 below 0.1x the mean, 0 above 0.2x
@@ -93,6 +109,21 @@ public final class TransactionGenerator {
   /** Seed of the card profiles, the same for every stream. */
   public static final long PROFILE_SEED = 20_260_101L;
 
+  /** Seed of the merchants' categories and risks, the same for every stream. */
+  public static final long MERCHANT_SEED = 20_260_102L;
+
+  /** Merchants of the stream, {@code merchant-0 .. merchant-499}. */
+  public static final int MERCHANT_COUNT = 500;
+
+  /** Weight of {@code merchant_risk} in the fraud probability's {@code z}. */
+  static final double MERCHANT_RISK_WEIGHT = 2.5;
+
+  /** Weight of {@code merchant_unknown} in the fraud probability's {@code z}. */
+  static final double MERCHANT_UNKNOWN_WEIGHT = 1.0;
+
+  /** What the merchant table's rows give as their source. */
+  public static final String MERCHANT_TABLE_SOURCE = "synthetic TransactionGenerator";
+
   public static final List<String> HOME_COUNTRIES =
       List.of("DE", "FR", "NL", "ES", "IT", "US", "GB", "PL");
   public static final List<String> RISKY_COUNTRIES = List.of("NG", "RU", "BR", "ID", "VN", "UA");
@@ -108,6 +139,27 @@ public final class TransactionGenerator {
   private static final int IS_ATM = FeatureSpec.NAMES.indexOf("is_atm");
   private static final int IS_NIGHT = FeatureSpec.NAMES.indexOf("is_night");
   private static final int IS_HIGH_RISK_COUNTRY = FeatureSpec.NAMES.indexOf("is_high_risk_country");
+  private static final int MERCHANT_RISK = FeatureSpec.NAMES.indexOf("merchant_risk");
+  private static final int MERCHANT_UNKNOWN = FeatureSpec.NAMES.indexOf("merchant_unknown");
+
+  /**
+   * A merchant of the stream.
+   *
+   * @param risk its risk in the merchant table, NaN if it is not in the table
+   */
+  private record Merchant(String id, String category, double risk) {
+    boolean known() {
+      return !Double.isNaN(risk);
+    }
+  }
+
+  private static final Merchant[] MERCHANTS = merchants();
+
+  /** The merchants fraud episodes prefer: high risk (at least 0.6) or not in the table. */
+  private static final Merchant[] RISKY_MERCHANTS =
+      Arrays.stream(MERCHANTS).filter(m -> !m.known() || m.risk() >= 0.6).toArray(Merchant[]::new);
+
+  private static final InMemoryMerchantRisks MERCHANT_RISKS = tableOf(MERCHANTS);
 
   private record Card(String id, double typicalAmount, String home, double onlineShare) {}
 
@@ -152,6 +204,74 @@ public final class TransactionGenerator {
     this.clockMs = options.startMs();
   }
 
+  private static Merchant[] merchants() {
+    Random random = new Random(MERCHANT_SEED);
+    Merchant[] out = new Merchant[MERCHANT_COUNT];
+    for (int i = 0; i < out.length; i++) {
+      String category = MCC.get(random.nextInt(MCC.size()));
+      double band = random.nextDouble();
+      double u = random.nextDouble();
+      double risk;
+      if (band < 0.05) {
+        risk = Double.NaN;
+      } else if (band < 0.09) {
+        risk = 0.6 + 0.35 * u;
+      } else if (band < 0.15) {
+        risk = 0.2 + 0.4 * u;
+      } else {
+        risk = 0.2 * u;
+      }
+      // Math.round(NaN) is 0: an unknown merchant keeps NaN.
+      out[i] =
+          new Merchant(
+              "merchant-" + i,
+              category,
+              Double.isNaN(risk) ? risk : Math.round(risk * 1000) / 1000.0);
+    }
+    return out;
+  }
+
+  private static InMemoryMerchantRisks tableOf(Merchant[] merchants) {
+    InMemoryMerchantRisks table = new InMemoryMerchantRisks();
+    for (Merchant merchant : merchants) {
+      if (merchant.known()) {
+        table.put(merchant.id(), merchant.risk());
+      }
+    }
+    return table;
+  }
+
+  /**
+   * The merchant table of the stream: a row for each merchant in it, ordered by merchant number
+   * (the same for every seed). A business unit that holds this table on its {@code merchants} topic
+   * (and none of {@link #unknownMerchants()}) computes the features the labels were drawn from.
+   */
+  public List<MerchantRisk> merchantTable() {
+    List<MerchantRisk> rows = new ArrayList<>();
+    for (Merchant merchant : MERCHANTS) {
+      if (merchant.known()) {
+        rows.add(
+            MerchantRisk.newBuilder()
+                .setMerchantId(merchant.id())
+                .setRisk(merchant.risk())
+                .setCategory(merchant.category())
+                .setSource(MERCHANT_TABLE_SOURCE)
+                .build());
+      }
+    }
+    return rows;
+  }
+
+  /** The merchants of the stream that are not in {@link #merchantTable()}, on purpose. */
+  public List<String> unknownMerchants() {
+    return Arrays.stream(MERCHANTS).filter(m -> !m.known()).map(Merchant::id).toList();
+  }
+
+  /** {@link #merchantTable()} as a lookup, the table the generator computes features with. */
+  public MerchantRisks merchantRisks() {
+    return MERCHANT_RISKS;
+  }
+
   /**
    * The true fraud probability of a transaction whose {@link FeatureSpec} features are {@code
    * features[offset .. offset + FeatureSpec.size())}: the formula of the class documentation.
@@ -170,7 +290,7 @@ public final class TransactionGenerator {
     double notPresent = online + atm;
     double pos = 1 - notPresent;
     double z =
-        -5.0
+        -5.5
             - 1.0 * notPresent
             + 3.0 * hump * notPresent
             + 3.0 * tiny * online * spree
@@ -178,7 +298,9 @@ public final class TransactionGenerator {
             - 2.0 * spree * pos
             + 1.5 * risky * online
             - 1.5 * risky * pos
-            + 1.5 * atm * night;
+            + 1.5 * atm * night
+            + MERCHANT_RISK_WEIGHT * features[offset + MERCHANT_RISK]
+            + MERCHANT_UNKNOWN_WEIGHT * features[offset + MERCHANT_UNKNOWN];
     return 1 / (1 + Math.exp(-z));
   }
 
@@ -215,8 +337,8 @@ public final class TransactionGenerator {
   /** Features as the enrich stage computes them, the true probability, and the drawn label. */
   private Labelled label(Transaction txn) {
     CardState prior = states.getOrDefault(txn.getCardId(), CardState.getDefaultInstance());
-    FeatureSpec.compute(txn, prior, features, 0);
-    states.put(txn.getCardId(), FeatureSpec.apply(prior, txn));
+    FeatureSpec.compute(txn, prior, MERCHANT_RISKS, features, 0);
+    states.put(txn.getCardId(), FeatureSpec.apply(prior, txn, MERCHANT_RISKS));
     double p = fraudProbability(features, 0);
     return new Labelled(txn, random.nextDouble() < p, p);
   }
@@ -229,7 +351,7 @@ public final class TransactionGenerator {
     }
     double amount = 0.5 + 2.5 * random.nextDouble();
     String country = random.nextDouble() < 0.5 ? pick(RISKY_COUNTRIES) : pick(HOME_COUNTRIES);
-    return build(card, eventTimeMs, amount, Channel.ONLINE, country);
+    return build(card, eventTimeMs, amount, Channel.ONLINE, country, episodeMerchant());
   }
 
   private Transaction risky(Card card, long eventTimeMs) {
@@ -244,7 +366,7 @@ public final class TransactionGenerator {
         random.nextDouble() < 0.6
             ? pick(RISKY_COUNTRIES)
             : random.nextBoolean() ? card.home() : pick(HOME_COUNTRIES);
-    return build(card, eventTimeMs, amount, channel, country);
+    return build(card, eventTimeMs, amount, channel, country, episodeMerchant());
   }
 
   private Transaction normal(Card card, long eventTimeMs) {
@@ -267,22 +389,38 @@ public final class TransactionGenerator {
     // Travellers pay abroad, also in the countries a feature spec calls high risk.
     String country =
         place < 0.92 ? card.home() : place < 0.97 ? pick(HOME_COUNTRIES) : pick(RISKY_COUNTRIES);
-    return build(card, eventTimeMs, amount, channel, country);
+    return build(card, eventTimeMs, amount, channel, country, anyMerchant());
+  }
+
+  private Merchant anyMerchant() {
+    return MERCHANTS[random.nextInt(MERCHANTS.length)];
+  }
+
+  /** Half of an episode's transactions are at a high-risk or unknown merchant. */
+  private Merchant episodeMerchant() {
+    return random.nextBoolean()
+        ? RISKY_MERCHANTS[random.nextInt(RISKY_MERCHANTS.length)]
+        : anyMerchant();
   }
 
   private Transaction build(
-      Card card, long eventTimeMs, double amount, Channel channel, String country) {
+      Card card,
+      long eventTimeMs,
+      double amount,
+      Channel channel,
+      String country,
+      Merchant merchant) {
     long n = sequence++;
     return Transaction.newBuilder()
         .setTransactionId(String.format("tx-%d-%d", options.seed(), n))
         .setCardId(card.id())
-        .setMerchantId("merchant-" + random.nextInt(500))
+        .setMerchantId(merchant.id())
         .setAmount(Math.round(amount * 100) / 100.0)
         .setCurrency(CURRENCIES.get(Math.floorMod(card.id().hashCode(), CURRENCIES.size())))
         .setEventTimeMs(eventTimeMs)
         .setChannel(channel)
         .setCountry(country)
-        .setMerchantCategory(pick(MCC))
+        .setMerchantCategory(merchant.category())
         .build();
   }
 

@@ -77,7 +77,7 @@ public final class TrainModel implements Callable<Integer> {
     mlp
   }
 
-  static final int MLP_EPOCHS = 40;
+  static final int MLP_EPOCHS = 30;
   static final float MLP_LEARNING_RATE = 0.05f;
 
   public static void main(String[] args) {
@@ -99,6 +99,8 @@ public final class TrainModel implements Callable<Integer> {
 
     Map<String, Object> training = new LinkedHashMap<>();
     training.put("generator", TransactionGenerator.class.getName());
+    training.put("merchant_table_rows", generator.merchantTable().size());
+    training.put("unknown_merchants", generator.unknownMerchants().size());
     training.put("seed", seed);
     training.put("rows", rows);
     training.put("train_rows", train.rows());

@@ -53,7 +53,8 @@ class TrainModelTest {
         .containsEntry("test_rows", 4000)
         .containsEntry("epochs", 3)
         .containsEntry("architecture", "mlp " + FeatureSpec.size() + "-8-1")
-        .containsKeys("generator", "algorithm", ModelDigest.MANIFEST_KEY);
+        .containsEntry("merchant_table_rows", 471)
+        .containsKeys("generator", "algorithm", "unknown_merchants", ModelDigest.MANIFEST_KEY);
     try (TensorFlowModel model = TensorFlowModel.load(dir)) {
       assertThat(model.score(new float[FeatureSpec.size()], 1)[0]).isBetween(0f, 1f);
     }
