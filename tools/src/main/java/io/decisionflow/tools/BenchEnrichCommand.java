@@ -162,7 +162,7 @@ final class BenchEnrichCommand implements Callable<Integer> {
       bench.deploy(enrich, "io.decisionflow.functions.EnrichFunction", true, settings);
       try {
         drains.add(bench.drain("enrich", enrich, cards, passes));
-        latencies.add(bench.latency(enrich, cards, latencyRate, latencySeconds));
+        latencies.addAll(bench.latency(enrich, cards, latencyRate, latencySeconds));
       } finally {
         bench.remove(enrich);
       }
@@ -334,7 +334,15 @@ final class BenchEnrichCommand implements Callable<Integer> {
       AtomicLong enriched = new AtomicLong();
       AtomicBoolean stop = new AtomicBoolean();
       String prefix = variant + "-" + run + "-";
-      try (Consumer<EnrichedTransaction> results = outputConsumer(function);
+      // Counted, not parsed: the harness should take as little CPU from the stage as it can.
+      try (Consumer<byte[]> results =
+              client
+                  .newConsumer(Schema.BYTES)
+                  .topic(topic(function + "-out"))
+                  .subscriptionName(SUBSCRIPTION)
+                  .subscriptionInitialPosition(SubscriptionInitialPosition.Earliest)
+                  .receiverQueueSize(5000)
+                  .subscribe();
           Producer<byte[]> producer =
               client
                   .newProducer(Schema.BYTES)
@@ -403,7 +411,7 @@ final class BenchEnrichCommand implements Callable<Integer> {
                     + acked
                     + ")");
           }
-          Thread.sleep(100);
+          Thread.sleep(500);
         } while (acked < total || enriched.get() < total);
         long end = System.nanoTime();
         stop.set(true);
@@ -424,17 +432,76 @@ final class BenchEnrichCommand implements Callable<Integer> {
       }
     }
 
-    /** Records at a fixed rate through {@code function}, over {@code n} warm cards. */
-    Latency latency(String function, int n, int rate, int seconds) throws Exception {
+    /**
+     * Records at a fixed rate through {@code function}, over {@code n} warm cards: end to end, and
+     * topic to topic (the broker's publish time of the enriched record minus that of its input).
+     */
+    List<Latency> latency(String function, int n, int rate, int seconds) throws Exception {
       String prefix = "enrich-" + run + "-";
-      return paced(
-          "publish -> enriched received (2 hops + enrich)",
-          topic(function + "-in"),
-          () -> outputConsumer(function),
-          prefix,
-          n,
-          rate,
-          seconds);
+      Map<String, Long> inputPublished = new ConcurrentHashMap<>();
+      Map<String, Long> outputPublished = new ConcurrentHashMap<>();
+      AtomicBoolean stop = new AtomicBoolean();
+      Latency endToEnd;
+      try (Consumer<byte[]> inputs =
+          client
+              .newConsumer(Schema.BYTES)
+              .topic(topic(function + "-in"))
+              .subscriptionName(SUBSCRIPTION + "-publish-times")
+              .subscribe()) {
+        Thread reader =
+            new Thread(
+                () ->
+                    receive(
+                        inputs,
+                        stop,
+                        m -> {
+                          try {
+                            inputPublished.put(
+                                Transaction.parseFrom(m.getValue()).getTransactionId(),
+                                m.getPublishTime());
+                          } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+                            throw new IllegalStateException(e);
+                          }
+                        }),
+                "input-publish-times");
+        reader.start();
+        endToEnd =
+            paced(
+                "publish -> enriched received (2 hops + enrich)",
+                topic(function + "-in"),
+                () -> outputConsumer(function),
+                m -> outputPublished.put(transactionId(m.getValue()), m.getPublishTime()),
+                prefix,
+                n,
+                rate,
+                seconds);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (inputPublished.size() < outputPublished.size() && System.nanoTime() < deadline) {
+          Thread.sleep(50);
+        }
+        stop.set(true);
+        reader.join();
+      }
+      Histogram h = new Histogram(3);
+      long warmup = 3L * rate;
+      outputPublished.forEach(
+          (id, out) -> {
+            Long in = inputPublished.get(id);
+            long index = Long.parseLong(id.substring(prefix.length()));
+            if (in != null && index >= warmup) {
+              h.recordValue(Math.max(0, out - in) * 1000);
+            }
+          });
+      Latency stage = latencyOf("input published -> enriched published (enrich)", h);
+      System.out.printf(
+          Locale.ROOT,
+          "%s%s: p50 %.2f ms, p99 %.2f ms, max %.2f ms (broker publish times, 1 ms resolution)%n",
+          TAG,
+          stage.what(),
+          stage.p50(),
+          stage.p99(),
+          stage.max());
+      return List.of(endToEnd, stage);
     }
 
     /** The same through the broker alone: one topic, no function. */
@@ -450,6 +517,7 @@ final class BenchEnrichCommand implements Callable<Integer> {
                     .topic(t)
                     .subscriptionName(SUBSCRIPTION)
                     .subscribe(),
+            m -> {},
             "floor-" + run + "-",
             1000,
             rate,
@@ -463,6 +531,7 @@ final class BenchEnrichCommand implements Callable<Integer> {
         String what,
         String input,
         Callable<Consumer<T>> consumers,
+        java.util.function.Consumer<Message<T>> onReceived,
         String prefix,
         int n,
         int rate,
@@ -491,7 +560,8 @@ final class BenchEnrichCommand implements Callable<Integer> {
                         stop,
                         m -> {
                           long now = System.nanoTime();
-                          Long due = intended.remove(transactionId(m));
+                          Long due = intended.remove(transactionId(m.getValue()));
+                          onReceived.accept(m);
                           if (due != null) {
                             received.incrementAndGet();
                             if (due > 0) {
@@ -526,15 +596,7 @@ final class BenchEnrichCommand implements Callable<Integer> {
         throw new IllegalStateException(
             what + ": only " + received.get() + " of " + total + " records came back in 60 s");
       }
-      Histogram h = recorder.getIntervalHistogram();
-      Latency latency =
-          new Latency(
-              what,
-              h.getTotalCount(),
-              h.getValueAtPercentile(50) / 1000.0,
-              h.getValueAtPercentile(95) / 1000.0,
-              h.getValueAtPercentile(99) / 1000.0,
-              h.getMaxValue() / 1000.0);
+      Latency latency = latencyOf(what, recorder.getIntervalHistogram());
       System.out.printf(
           Locale.ROOT,
           "%s%s: p50 %.2f ms, p99 %.2f ms, max %.2f ms%n",
@@ -544,6 +606,16 @@ final class BenchEnrichCommand implements Callable<Integer> {
           latency.p99(),
           latency.max());
       return latency;
+    }
+
+    private static Latency latencyOf(String what, Histogram micros) {
+      return new Latency(
+          what,
+          micros.getTotalCount(),
+          micros.getValueAtPercentile(50) / 1000.0,
+          micros.getValueAtPercentile(95) / 1000.0,
+          micros.getValueAtPercentile(99) / 1000.0,
+          micros.getMaxValue() / 1000.0);
     }
 
     private Consumer<EnrichedTransaction> outputConsumer(String function) throws Exception {
@@ -571,12 +643,12 @@ final class BenchEnrichCommand implements Callable<Integer> {
   }
 
   private static <T> void receive(
-      Consumer<T> consumer, AtomicBoolean stop, java.util.function.Consumer<T> onValue) {
+      Consumer<T> consumer, AtomicBoolean stop, java.util.function.Consumer<Message<T>> onMessage) {
     try {
       while (!stop.get()) {
         Message<T> message = consumer.receive(100, TimeUnit.MILLISECONDS);
         if (message != null) {
-          onValue.accept(message.getValue());
+          onMessage.accept(message);
           consumer.acknowledgeAsync(message);
         }
       }
