@@ -6,14 +6,11 @@ import io.decisionflow.schemas.DeadLetter;
 import io.decisionflow.schemas.Decision;
 import io.decisionflow.schemas.control.RoutingArm;
 import io.decisionflow.schemas.control.RoutingTable;
-import java.time.Clock;
+import io.decisionflow.stages.MutableClock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -23,32 +20,7 @@ class GuardFunctionTest {
   private static final String NS = "persistent://payments/fraud/";
   private static final String ROUTING = NS + "routing";
 
-  /** A clock the test moves. */
-  static final class TestClock extends Clock {
-    final AtomicReference<Instant> now =
-        new AtomicReference<>(Instant.parse("2026-06-01T10:00:00Z"));
-
-    void advance(Duration d) {
-      now.updateAndGet(t -> t.plus(d));
-    }
-
-    @Override
-    public Instant instant() {
-      return now.get();
-    }
-
-    @Override
-    public ZoneId getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(ZoneId zone) {
-      return this;
-    }
-  }
-
-  private final TestClock clock = new TestClock();
+  private final MutableClock clock = new MutableClock(Instant.parse("2026-06-01T10:00:00Z"));
   private FakeContext context;
   private RouteFunctionTablesTest.FakeTables tables;
   private GuardFunction guard;

@@ -8,45 +8,17 @@ import io.decisionflow.schemas.control.RoutingArm;
 import io.decisionflow.schemas.control.RoutingTable;
 import io.decisionflow.schemas.control.ShadowArm;
 import io.decisionflow.stages.ConfigException;
+import io.decisionflow.stages.MutableClock;
 import io.decisionflow.stages.StageConfigs;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
 class GuardTest {
 
-  /** A clock that stands still until the test moves it. */
-  static final class TestClock extends Clock {
-    final AtomicReference<Instant> now =
-        new AtomicReference<>(Instant.parse("2026-06-01T10:00:00Z"));
-
-    void advance(Duration d) {
-      now.updateAndGet(t -> t.plus(d));
-    }
-
-    @Override
-    public Instant instant() {
-      return now.get();
-    }
-
-    @Override
-    public ZoneId getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(ZoneId zone) {
-      return this;
-    }
-  }
-
-  private final TestClock clock = new TestClock();
+  private final MutableClock clock = new MutableClock(Instant.parse("2026-06-01T10:00:00Z"));
 
   private static RoutingTable table(String version, int champion, int challenger) {
     return RoutingTable.newBuilder()
