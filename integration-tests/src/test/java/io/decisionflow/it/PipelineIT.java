@@ -163,6 +163,9 @@ class PipelineIT {
       assertThat(d.getScore()).isBetween(0.0, 1.0);
       assertThat(d.getThreshold()).isEqualTo(PAYMENTS_THRESHOLD);
       assertThat(d.getOutcome()).isEqualTo(d.getScore() >= PAYMENTS_THRESHOLD ? "ALERT" : "OK");
+      assertThat(d.getBand())
+          .as("band of %s at score %s (payments: review 0.1, decline 0.4)", id, d.getScore())
+          .isEqualTo(d.getScore() >= 0.4 ? "DECLINE" : d.getScore() >= 0.1 ? "REVIEW" : "APPROVE");
       assertThat(d.getEnrichedAtMs()).isPositive();
       assertThat(d.getRoutedAtMs()).isGreaterThanOrEqualTo(d.getEnrichedAtMs());
       assertThat(d.getScoredAtMs()).isGreaterThanOrEqualTo(d.getRoutedAtMs());

@@ -12,7 +12,10 @@ import io.decisionflow.schemas.Transaction;
 import io.decisionflow.stages.InvalidRecordException;
 import java.time.Clock;
 
-/** Turns a score into a decision by the threshold of its model slot. */
+/**
+ * Turns a score into a decision by the threshold of its model slot (ALERT or OK, which decides the
+ * alert topic) and, if the config sets bands, into a band (APPROVE, REVIEW or DECLINE).
+ */
 public final class DecideStage {
 
   public static final String ALERT = "ALERT";
@@ -39,6 +42,7 @@ public final class DecideStage {
     Transaction txn = enriched.getTransaction();
     Lineage lineage = enriched.getLineage();
     double threshold = config.thresholdFor(score.getModelSlot());
+    DecideConfig.Bands bands = config.bandsFor(score.getModelSlot());
     return Decision.newBuilder()
         .setTransactionId(txn.getTransactionId())
         .setCardId(txn.getCardId())
@@ -59,6 +63,7 @@ public final class DecideStage {
         .setFallback(score.getFallback())
         .setThreshold(threshold)
         .setOutcome(value >= threshold ? ALERT : OK)
+        .setBand(bands == null ? "" : bands.of(value))
         .setEnrichedAtMs(lineage.getEnrichedAtMs())
         .setRoutedAtMs(lineage.getRoutedAtMs())
         .setScoredAtMs(lineage.getScoredAtMs())

@@ -57,6 +57,29 @@ class DecideConfigTest {
     assertThat(config.thresholdFor("champion")).isEqualTo(0.5);
   }
 
+  @Test
+  void bandsGivenAsTextApplyToEverySlotUnlessASlotHasItsOwn() {
+    // Given
+    Map<String, Object> userConfig =
+        Map.of(
+            "threshold",
+            "0.5",
+            "bands",
+            Map.of("review", "0.2", "decline", "0.6"),
+            "slotBands",
+            Map.of("challenger", Map.of("review", 0.3, "decline", 0.9)));
+
+    // When
+    DecideConfig config = StageConfigs.load(userConfig, DecideConfig.class);
+
+    // Then
+    assertThat(config.bandsFor("champion").review).isEqualTo(0.2);
+    assertThat(config.bandsFor("champion").decline).isEqualTo(0.6);
+    assertThat(config.bandsFor("challenger").review).isEqualTo(0.3);
+    assertThat(StageConfigs.load(Map.of("threshold", 0.5), DecideConfig.class).bandsFor("x"))
+        .isNull();
+  }
+
   static Stream<Arguments> invalidConfigs() {
     return Stream.of(
         arguments(
@@ -100,10 +123,31 @@ class DecideConfigTest {
             thresholds("challenger", "high"),
             "userConfig.thresholds.challenger: expected Double, was 'high'"),
         arguments(
+            "review band above the decline band",
+            Map.of("threshold", 0.5, "bands", Map.of("review", "0.6", "decline", "0.4")),
+            "userConfig.bands.decline: must be at least bands.review (0.6), was 0.4"),
+        arguments(
+            "decline band above 1",
+            Map.of("threshold", 0.5, "bands", Map.of("review", 0.2, "decline", 1.5)),
+            "userConfig.bands.decline: must be in [0, 1], was 1.5"),
+        arguments(
+            "band without decline",
+            Map.of("threshold", 0.5, "bands", Map.of("review", 0.2)),
+            "userConfig.bands.decline: must be in [0, 1], was <missing>"),
+        arguments(
+            "per-slot band with an unknown bound",
+            Map.of(
+                "threshold",
+                0.5,
+                "slotBands",
+                Map.of("challenger", Map.of("review", 0.2, "decline", 0.6, "block", 0.9))),
+            "userConfig.slotBands.challenger.block: unknown setting for Bands; known settings are"
+                + " decline, review"),
+        arguments(
             "unknown setting",
             Map.of("threshhold", 0.5),
             "userConfig.threshhold: unknown setting for DecideConfig; known settings are"
-                + " threshold, thresholds"));
+                + " bands, slotBands, threshold, thresholds"));
   }
 
   @ParameterizedTest(name = "{0}")

@@ -51,6 +51,52 @@ class DecideStageTest {
     assertThat(decision.getThreshold()).isEqualTo(0.5);
   }
 
+  @ParameterizedTest(name = "score {0} with bands 0.2 / 0.6 is {1}")
+  @CsvSource({
+    "0.0, APPROVE",
+    "0.1999, APPROVE",
+    "0.2, REVIEW",
+    "0.5999, REVIEW",
+    "0.6, DECLINE",
+    "1.0, DECLINE"
+  })
+  void bandsSplitScoresIntoApproveReviewAndDecline(double value, String band) {
+    // Given: bands 0.2 / 0.6, and the alert threshold 0.5 independent of them
+    DecideConfig config = new DecideConfig();
+    config.threshold = 0.5;
+    config.bands = new DecideConfig.Bands(0.2, 0.6);
+    config.validate();
+    DecideStage stage = new DecideStage(config, CLOCK);
+
+    // When
+    Decision decision = stage.decide(score().setScore(value).build());
+
+    // Then
+    assertThat(decision.getBand()).isEqualTo(band);
+    assertThat(decision.getOutcome()).isEqualTo(value >= 0.5 ? DecideStage.ALERT : DecideStage.OK);
+  }
+
+  @Test
+  void aSlotsOwnBandsOverrideTheUnitsAndNoBandsMeansNoBand() {
+    // Given: unit bands 0.2 / 0.6, the challenger's 0.4 / 0.9
+    DecideConfig config = new DecideConfig();
+    config.threshold = 0.5;
+    config.bands = new DecideConfig.Bands(0.2, 0.6);
+    config.slotBands = Map.of("challenger", new DecideConfig.Bands(0.4, 0.9));
+    config.validate();
+    DecideStage stage = new DecideStage(config, CLOCK);
+
+    // When
+    Decision challenger = stage.decide(score().setModelSlot("challenger").setScore(0.7).build());
+    Decision champion = stage.decide(score().setModelSlot("champion").setScore(0.7).build());
+    Decision unbanded = stage(0.5, Map.of()).decide(score().setScore(0.7).build());
+
+    // Then
+    assertThat(challenger.getBand()).isEqualTo("REVIEW");
+    assertThat(champion.getBand()).isEqualTo("DECLINE");
+    assertThat(unbanded.getBand()).isEmpty();
+  }
+
   @Test
   void usesThePerSlotThresholdOverTheDefault() {
     // Given: 0.5 by default, 0.8 for the challenger
