@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
       DemoCommand.class,
       ModelsCommand.class,
       RoutingCommand.class,
+      DeadLettersCommand.class,
       MerchantsCommand.class,
       BenchStateCommand.class,
       BenchEnrichCommand.class,
