@@ -252,11 +252,7 @@ public class EnrichFunction implements Function<byte[], EnrichedTransaction> {
    * {@code decisionflow_enrich_*} series on the worker's {@code /metrics}.
    */
   private JmxGauges registerGauges(Context context) {
-    Map<String, String> labels = new LinkedHashMap<>();
-    labels.put(
-        "fqfn",
-        context.getTenant() + "/" + context.getNamespace() + "/" + context.getFunctionName());
-    labels.put("instance_id", String.valueOf(context.getInstanceId()));
+    Map<String, String> labels = JmxGauges.instanceLabels(context);
     Map<String, LongSupplier> values = new LinkedHashMap<>();
     values.put("merchants", merchants::size);
     values.put("merchant_updates_total", merchantUpdates::get);

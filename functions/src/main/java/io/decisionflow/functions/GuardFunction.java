@@ -213,11 +213,7 @@ public class GuardFunction implements Function<byte[], CompletableFuture<Void>> 
 
   /** Rollbacks published, and the decisions counted in the windows of the table in force. */
   private JmxGauges registerGauges(Context context) {
-    Map<String, String> labels = new LinkedHashMap<>();
-    labels.put(
-        "fqfn",
-        context.getTenant() + "/" + context.getNamespace() + "/" + context.getFunctionName());
-    labels.put("instance_id", String.valueOf(context.getInstanceId()));
+    Map<String, String> labels = JmxGauges.instanceLabels(context);
     Map<String, LongSupplier> values = new LinkedHashMap<>();
     values.put("rollbacks_total", rollbacks::get);
     values.put("decisions_counted_total", counted::get);

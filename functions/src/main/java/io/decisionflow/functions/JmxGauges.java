@@ -40,6 +40,19 @@ final class JmxGauges implements DynamicMBean, AutoCloseable {
   }
 
   /**
+   * The labels of a function instance, in order: {@code fqfn} (tenant/namespace/name) and {@code
+   * instance_id}; callers may add more.
+   */
+  static Map<String, String> instanceLabels(org.apache.pulsar.functions.api.Context context) {
+    Map<String, String> labels = new LinkedHashMap<>();
+    labels.put(
+        "fqfn",
+        context.getTenant() + "/" + context.getNamespace() + "/" + context.getFunctionName());
+    labels.put("instance_id", String.valueOf(context.getInstanceId()));
+    return labels;
+  }
+
+  /**
    * Registers the gauges under {@code decisionflow:type=<type>,<labels...>}, replacing an MBean of
    * the same name left by an earlier run of the function in this JVM.
    *

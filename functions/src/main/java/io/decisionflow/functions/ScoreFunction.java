@@ -127,11 +127,7 @@ public class ScoreFunction implements Function<byte[], CompletableFuture<Score>>
    * decisionflow_score_*} series on the worker's {@code /metrics} (see {@link JmxGauges}).
    */
   private JmxGauges registerGauges(Context context) {
-    Map<String, String> labels = new LinkedHashMap<>();
-    labels.put(
-        "fqfn",
-        context.getTenant() + "/" + context.getNamespace() + "/" + context.getFunctionName());
-    labels.put("instance_id", String.valueOf(context.getInstanceId()));
+    Map<String, String> labels = JmxGauges.instanceLabels(context);
     labels.put("slot", config.modelSlot);
     Map<String, LongSupplier> values = new LinkedHashMap<>();
     values.put("breaker_state", stage::breakerStateCode);

@@ -5,7 +5,6 @@ import static org.awaitility.Awaitility.await;
 
 import io.decisionflow.deploy.BusinessUnit;
 import io.decisionflow.deploy.DeadLetterQueue;
-import io.decisionflow.deploy.FunctionDeployer;
 import io.decisionflow.deploy.Pipeline;
 import io.decisionflow.deploy.Provisioner;
 import io.decisionflow.schemas.BusinessNamespace;
@@ -15,7 +14,6 @@ import io.decisionflow.schemas.Transaction;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
@@ -50,15 +48,7 @@ class DeadLetterIT {
     queue = new DeadLetterQueue(pulsar.client(), System.out::println);
     Pipeline pipeline = new Pipeline(pulsar.admin(), pulsar.projectDir(), System.out::println);
     new Provisioner(pulsar.admin(), System.out::println).provision(unit, pipeline.modelSlots());
-    FunctionDeployer.Deployment enrich =
-        FunctionDeployer.render(
-            FunctionDeployer.read(pipeline.functionsDir().resolve("enrich.yaml")),
-            unit,
-            Map.of(),
-            pulsar.projectDir());
-    assertThat(new FunctionDeployer(pulsar.admin(), System.out::println).apply(enrich))
-        .isEqualTo(FunctionDeployer.Outcome.CREATED);
-    pipeline.awaitRunning(unit, Duration.ofMinutes(3));
+    TestUnits.deployAlone(pulsar, unit, "enrich");
   }
 
   @AfterAll

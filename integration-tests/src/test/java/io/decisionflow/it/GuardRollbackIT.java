@@ -8,7 +8,6 @@ import io.decisionflow.deploy.FunctionDeployer;
 import io.decisionflow.deploy.Pipeline;
 import io.decisionflow.deploy.RoutingRegistry;
 import io.decisionflow.schemas.BusinessNamespace;
-import io.decisionflow.schemas.Channel;
 import io.decisionflow.schemas.Decision;
 import io.decisionflow.schemas.Topics;
 import io.decisionflow.schemas.Transaction;
@@ -18,7 +17,6 @@ import io.decisionflow.schemas.control.RoutingTable;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -49,7 +47,6 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(value = 10, unit = TimeUnit.MINUTES)
 class GuardRollbackIT {
 
-  private static final long DAYTIME = Instant.parse("2026-06-01T10:00:00Z").toEpochMilli();
   private static final String VERSION = "it-guard-" + UUID.randomUUID().toString().substring(0, 6);
   private static final String ROLLBACK = VERSION + "-rollback-challenger";
 
@@ -134,7 +131,8 @@ class GuardRollbackIT {
             .pollInterval(Duration.ofMillis(40))
             .until(
                 () -> {
-                  Transaction txn = transaction("guard-before-" + next.getAndIncrement());
+                  Transaction txn =
+                      TestTransactions.ordinary("guard-before-" + next.getAndIncrement());
                   before.add(txn.getTransactionId());
                   producer.newMessage().key(txn.getCardId()).value(txn).sendAsync();
                   return rollback() != null;
@@ -186,7 +184,7 @@ class GuardRollbackIT {
       // When 200 more transactions of new cards come
       List<String> after = new ArrayList<>();
       for (int n = 0; n < 200; n++) {
-        Transaction txn = transaction("guard-after-" + n);
+        Transaction txn = TestTransactions.ordinary("guard-after-" + n);
         after.add(txn.getTransactionId());
         producer.newMessage().key(txn.getCardId()).value(txn).sendAsync();
       }
@@ -217,20 +215,6 @@ class GuardRollbackIT {
             d ->
                 byArmAndFallback.merge(d.getArm() + "/fallback=" + d.getFallback(), 1L, Long::sum));
     return byArmAndFallback + ", statuses " + statuses;
-  }
-
-  private static Transaction transaction(String card) {
-    return Transaction.newBuilder()
-        .setTransactionId("it-tx-" + UUID.randomUUID())
-        .setCardId(card)
-        .setMerchantId("merchant-7")
-        .setAmount(25.0)
-        .setCurrency("EUR")
-        .setEventTimeMs(DAYTIME)
-        .setChannel(Channel.POS)
-        .setCountry("DE")
-        .setMerchantCategory("5411")
-        .build();
   }
 
   private static RoutingArm arm(String name, int weight) {

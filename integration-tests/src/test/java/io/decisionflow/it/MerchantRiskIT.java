@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.decisionflow.deploy.BusinessUnit;
-import io.decisionflow.deploy.FunctionDeployer;
 import io.decisionflow.deploy.MerchantCsv;
 import io.decisionflow.deploy.MerchantRegistry;
 import io.decisionflow.deploy.Pipeline;
@@ -112,15 +111,7 @@ class MerchantRiskIT {
             .create();
 
     // and enrich deployed after it
-    FunctionDeployer.Deployment enrich =
-        FunctionDeployer.render(
-            FunctionDeployer.read(pipeline.functionsDir().resolve("enrich.yaml")),
-            unit,
-            Map.of(),
-            pulsar.projectDir());
-    assertThat(new FunctionDeployer(pulsar.admin(), System.out::println).apply(enrich))
-        .isEqualTo(FunctionDeployer.Outcome.CREATED);
-    pipeline.awaitRunning(unit, Duration.ofMinutes(3));
+    TestUnits.deployAlone(pulsar, unit, "enrich");
   }
 
   @AfterAll

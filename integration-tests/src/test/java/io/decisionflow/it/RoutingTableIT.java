@@ -6,12 +6,10 @@ import static org.assertj.core.api.Assertions.within;
 import static org.awaitility.Awaitility.await;
 
 import io.decisionflow.deploy.BusinessUnit;
-import io.decisionflow.deploy.FunctionDeployer;
 import io.decisionflow.deploy.Pipeline;
 import io.decisionflow.deploy.Provisioner;
 import io.decisionflow.deploy.RoutingRegistry;
 import io.decisionflow.schemas.BusinessNamespace;
-import io.decisionflow.schemas.Channel;
 import io.decisionflow.schemas.Decision;
 import io.decisionflow.schemas.EnrichedTransaction;
 import io.decisionflow.schemas.Lineage;
@@ -26,7 +24,6 @@ import io.decisionflow.schemas.control.ShadowArm;
 import io.decisionflow.stages.enrich.FeatureSpec;
 import io.decisionflow.stages.route.RouteStage;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -63,7 +60,6 @@ class RoutingTableIT {
 
   private static final int CARDS = 20_000;
   private static final int STICKY_SAMPLE = 5_000;
-  private static final long DAYTIME = Instant.parse("2026-06-01T10:00:00Z").toEpochMilli();
   private static final List<String> SLOTS = List.of("champion", "challenger");
 
   private TopicCollector collector;
@@ -105,16 +101,7 @@ class RoutingTableIT {
             .enableBatching(true)
             .create();
 
-    Pipeline pipeline = new Pipeline(pulsar.admin(), pulsar.projectDir(), System.out::println);
-    FunctionDeployer.Deployment route =
-        FunctionDeployer.render(
-            FunctionDeployer.read(pipeline.functionsDir().resolve("route.yaml")),
-            splitUnit,
-            Map.of(),
-            pulsar.projectDir());
-    assertThat(new FunctionDeployer(pulsar.admin(), System.out::println).apply(route))
-        .isEqualTo(FunctionDeployer.Outcome.CREATED);
-    pipeline.awaitRunning(splitUnit, Duration.ofMinutes(3));
+    TestUnits.deployAlone(pulsar, splitUnit, "route");
   }
 
   @AfterAll
@@ -334,7 +321,7 @@ class RoutingTableIT {
             .topic(Topics.TRANSACTIONS.in(shadowNs))
             .create()) {
       for (int i = 0; i < 200; i++) {
-        Transaction txn = transaction(cardPrefix + "shadow-" + i);
+        Transaction txn = TestTransactions.ordinary(cardPrefix + "shadow-" + i);
         cardOf.put(txn.getTransactionId(), txn.getCardId());
         transactions.newMessage().key(txn.getCardId()).value(txn).sendAsync();
       }
@@ -376,7 +363,7 @@ class RoutingTableIT {
   private Map<String, String> sendCards(int from, int count) throws PulsarClientException {
     Map<String, String> cardOf = new HashMap<>();
     for (int i = from; i < from + count; i++) {
-      Transaction txn = transaction(cardPrefix + i);
+      Transaction txn = TestTransactions.ordinary(cardPrefix + i);
       cardOf.put(txn.getTransactionId(), txn.getCardId());
       enriched
           .newMessage()
@@ -411,20 +398,6 @@ class RoutingTableIT {
           }
         });
     return arms;
-  }
-
-  private static Transaction transaction(String card) {
-    return Transaction.newBuilder()
-        .setTransactionId("it-tx-" + UUID.randomUUID())
-        .setCardId(card)
-        .setMerchantId("merchant-7")
-        .setAmount(25.0)
-        .setCurrency("EUR")
-        .setEventTimeMs(DAYTIME)
-        .setChannel(Channel.POS)
-        .setCountry("DE")
-        .setMerchantCategory("5411")
-        .build();
   }
 
   private static RoutingTable table(String version, int champion, int challenger) {

@@ -1,7 +1,13 @@
 package io.decisionflow.it;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import io.decisionflow.deploy.BusinessUnit;
+import io.decisionflow.deploy.FunctionDeployer;
+import io.decisionflow.deploy.Pipeline;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 
 /** Business units for tests: a shipped unit file under a tenant of its own. */
@@ -17,5 +23,23 @@ final class TestUnits {
     unit.tenant =
         "it-" + name + "-" + Long.toString(ThreadLocalRandom.current().nextLong(1L << 40), 36);
     return unit;
+  }
+
+  /**
+   * Creates the shipped function {@code pulsar-deploy/functions/<function>.yaml}, rendered for
+   * {@code unit}, as the unit's only function, and waits until it runs.
+   */
+  static void deployAlone(PulsarStandalone pulsar, BusinessUnit unit, String function)
+      throws Exception {
+    Pipeline pipeline = new Pipeline(pulsar.admin(), pulsar.projectDir(), System.out::println);
+    FunctionDeployer.Deployment deployment =
+        FunctionDeployer.render(
+            FunctionDeployer.read(pipeline.functionsDir().resolve(function + ".yaml")),
+            unit,
+            Map.of(),
+            pulsar.projectDir());
+    assertThat(new FunctionDeployer(pulsar.admin(), System.out::println).apply(deployment))
+        .isEqualTo(FunctionDeployer.Outcome.CREATED);
+    pipeline.awaitRunning(unit, Duration.ofMinutes(3));
   }
 }

@@ -276,8 +276,18 @@ public final class Pipeline {
    */
   public void awaitRunning(BusinessUnit unit, Duration timeout) throws InterruptedException {
     BusinessNamespace ns = unit.pipelineNamespace();
+    awaitRunning(ns, functionNames(ns), unit.name, timeout);
+  }
+
+  /**
+   * Waits until every instance of the named functions of {@code ns} runs; {@code what} names them
+   * in the log and the error.
+   *
+   * @throws IllegalStateException with the instances' errors if they do not run in time
+   */
+  public void awaitRunning(BusinessNamespace ns, List<String> names, String what, Duration timeout)
+      throws InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
-    List<String> names = functionNames(ns);
     long lastReport = 0;
     while (true) {
       List<String> waiting = new ArrayList<>();
@@ -288,15 +298,15 @@ public final class Pipeline {
         }
       }
       if (waiting.isEmpty()) {
-        log.accept(unit.name + ": " + names.size() + " functions running");
+        log.accept(what + ": " + names.size() + " functions running");
         return;
       }
       if (System.nanoTime() > deadline) {
         throw new IllegalStateException(
-            unit.name + ": functions not running after " + timeout + ": " + waiting);
+            what + ": functions not running after " + timeout + ": " + waiting);
       }
       if (System.nanoTime() - lastReport > Duration.ofSeconds(10).toNanos()) {
-        log.accept(unit.name + ": waiting for " + waiting);
+        log.accept(what + ": waiting for " + waiting);
         lastReport = System.nanoTime();
       }
       Thread.sleep(500);

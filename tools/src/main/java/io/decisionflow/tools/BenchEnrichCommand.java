@@ -1,5 +1,7 @@
 package io.decisionflow.tools;
 
+import io.decisionflow.deploy.Pipeline;
+import io.decisionflow.schemas.BusinessNamespace;
 import io.decisionflow.schemas.Channel;
 import io.decisionflow.schemas.EnrichedTransaction;
 import io.decisionflow.schemas.Topics;
@@ -32,7 +34,6 @@ import org.apache.pulsar.client.api.PulsarClient;
 import org.apache.pulsar.client.api.Schema;
 import org.apache.pulsar.client.api.SubscriptionInitialPosition;
 import org.apache.pulsar.common.functions.FunctionConfig;
-import org.apache.pulsar.common.policies.data.FunctionStatus;
 import org.apache.pulsar.common.policies.data.SubscriptionStats;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -304,17 +305,9 @@ final class BenchEnrichCommand implements Callable<Integer> {
       config.setUserConfig(new LinkedHashMap<>(userConfig));
       System.out.println(TAG + "deploying " + className + " as " + tenant + "/" + ns + "/" + name);
       admin.functions().createFunction(config, jar);
-      long deadline = System.nanoTime() + Duration.ofMinutes(3).toNanos();
-      while (true) {
-        FunctionStatus status = admin.functions().getFunctionStatus(tenant, ns, name);
-        if (status.getNumInstances() > 0 && status.getNumRunning() == status.getNumInstances()) {
-          return;
-        }
-        if (System.nanoTime() > deadline) {
-          throw new IllegalStateException(name + " did not run within 3 minutes: " + status);
-        }
-        Thread.sleep(500);
-      }
+      new Pipeline(admin, cluster.project(), System.out::println)
+          .awaitRunning(
+              new BusinessNamespace(tenant, ns), List.of(name), TAG.trim(), Duration.ofMinutes(3));
     }
 
     void remove(String name) {

@@ -1,5 +1,7 @@
 package io.decisionflow.tools;
 
+import io.decisionflow.deploy.Pipeline;
+import io.decisionflow.schemas.BusinessNamespace;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -11,7 +13,6 @@ import java.util.UUID;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import org.apache.pulsar.client.admin.PulsarAdmin;
-import org.apache.pulsar.client.admin.PulsarAdminException;
 import org.apache.pulsar.client.api.Consumer;
 import org.apache.pulsar.client.api.Message;
 import org.apache.pulsar.client.api.Producer;
@@ -19,7 +20,6 @@ import org.apache.pulsar.client.api.PulsarClient;
 import org.apache.pulsar.client.api.Schema;
 import org.apache.pulsar.client.api.SubscriptionInitialPosition;
 import org.apache.pulsar.common.functions.FunctionConfig;
-import org.apache.pulsar.common.policies.data.FunctionStatus;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -127,7 +127,12 @@ final class BenchStateCommand implements Callable<Integer> {
                   .subscribe();
           Producer<String> commands =
               client.newProducer(Schema.STRING).topic(input).enableBatching(false).create()) {
-        awaitRunning(admin, ns[0], ns[1], name);
+        new Pipeline(admin, cluster.project(), System.out::println)
+            .awaitRunning(
+                new BusinessNamespace(ns[0], ns[1]),
+                List.of(name),
+                "[bench-state]",
+                Duration.ofMinutes(3));
         lines.add(
             String.format(
                 "%-5s %9s %8s %12s %8s %8s %8s",
@@ -183,20 +188,5 @@ final class BenchStateCommand implements Callable<Integer> {
     Files.writeString(file, report);
     System.out.println("wrote " + file);
     return 0;
-  }
-
-  private static void awaitRunning(PulsarAdmin admin, String tenant, String ns, String name)
-      throws PulsarAdminException, InterruptedException {
-    long deadline = System.nanoTime() + Duration.ofMinutes(3).toNanos();
-    while (true) {
-      FunctionStatus status = admin.functions().getFunctionStatus(tenant, ns, name);
-      if (status.getNumRunning() == status.getNumInstances() && status.getNumInstances() > 0) {
-        return;
-      }
-      if (System.nanoTime() > deadline) {
-        throw new IllegalStateException("probe function did not run within 3 minutes: " + status);
-      }
-      Thread.sleep(500);
-    }
   }
 }
