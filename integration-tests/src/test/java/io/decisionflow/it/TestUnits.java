@@ -3,7 +3,9 @@ package io.decisionflow.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.decisionflow.deploy.BusinessUnit;
+import io.decisionflow.deploy.DecisionsDatabase;
 import io.decisionflow.deploy.FunctionDeployer;
+import io.decisionflow.deploy.LocalPostgres;
 import io.decisionflow.deploy.Pipeline;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -16,13 +18,35 @@ final class TestUnits {
   private TestUnits() {}
 
   /**
-   * {@code pulsar-deploy/business-units/<name>.yaml} with a unique tenant {@code it-<name>-<n>}.
+   * {@code pulsar-deploy/business-units/<name>.yaml} with a unique tenant {@code it-<name>-<n>},
+   * without its sinks (a test that wants one points it at its own database: {@link
+   * #withPostgresSink}).
    */
   static BusinessUnit isolated(Path projectDir, String name) {
     BusinessUnit unit = BusinessUnit.load(projectDir.resolve("pulsar-deploy/business-units"), name);
     unit.tenant =
         "it-" + name + "-" + Long.toString(ThreadLocalRandom.current().nextLong(1L << 40), 36);
+    unit.pipeline.sinks.clear();
     return unit;
+  }
+
+  /**
+   * Adds the decisions-postgres sink to {@code unit}, writing into a database of its own on the
+   * shared PostgreSQL, migrated; the credentials go as secrets.
+   *
+   * @return the database's JDBC URL
+   */
+  static String withPostgresSink(BusinessUnit unit) throws Exception {
+    PostgresServer postgres = PostgresServer.get();
+    String database = unit.tenant.replace('-', '_');
+    String url = postgres.server().createDatabase(database);
+    DecisionsDatabase.migrate(url, LocalPostgres.USER, postgres.server().password());
+    BusinessUnit.SinkSettings sink = new BusinessUnit.SinkSettings();
+    sink.configs.put("jdbcUrl", url);
+    sink.secrets.put("userName", LocalPostgres.USER);
+    sink.secrets.put("password", postgres.server().password());
+    unit.pipeline.sinks.put("decisions-postgres", sink);
+    return url;
   }
 
   /**

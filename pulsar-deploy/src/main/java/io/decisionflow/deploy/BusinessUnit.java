@@ -1,5 +1,6 @@
 package io.decisionflow.deploy;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
@@ -60,6 +61,24 @@ public final class BusinessUnit {
     public Integer parallelism;
   }
 
+  /** Settings of one sink of the pipeline, merged over its sink config. */
+  public static final class SinkSettings {
+    /** Keys merged into the sink's connector configs (e.g. {@code jdbcUrl}). */
+    public Map<String, Object> configs = new LinkedHashMap<>();
+
+    /**
+     * Secrets of the sink by name (e.g. {@code password}), each read at deploy time from the
+     * environment variable given here, so that no credential sits in a file.
+     */
+    public Map<String, String> secretsFromEnv = new LinkedHashMap<>();
+
+    /** Secret values set by code (the demo's and the tests' own databases); never in files. */
+    @JsonIgnore public Map<String, Object> secrets = new LinkedHashMap<>();
+
+    /** Instances of the sink. */
+    public Integer parallelism;
+  }
+
   /** Where and how the pipeline of this business unit runs. */
   public static final class Pipeline {
     /** Namespace (of {@link #namespaces}) that holds the pipeline's topics and functions. */
@@ -67,6 +86,12 @@ public final class BusinessUnit {
 
     /** Per-function settings, by function name (e.g. {@code decide}). */
     public Map<String, FunctionSettings> functions = new LinkedHashMap<>();
+
+    /**
+     * The sinks this unit runs, by sink name (a config {@code pulsar-deploy/sinks/<name>.yaml}); a
+     * sink the unit does not list is not deployed.
+     */
+    public Map<String, SinkSettings> sinks = new LinkedHashMap<>();
   }
 
   private static final ObjectMapper YAML =

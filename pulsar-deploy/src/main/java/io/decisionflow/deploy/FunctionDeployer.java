@@ -233,7 +233,7 @@ public final class FunctionDeployer {
    * returns 70 as 70.0); objects by the keys {@code wanted} sets, unless {@code exact} (then a key
    * only {@code current} has is a difference too).
    */
-  private static boolean sameValue(JsonNode wanted, JsonNode current, boolean exact) {
+  static boolean sameValue(JsonNode wanted, JsonNode current, boolean exact) {
     if (wanted.isNull()) {
       return true;
     }

@@ -22,6 +22,7 @@ import org.apache.pulsar.client.admin.PulsarAdmin;
 import org.apache.pulsar.client.admin.PulsarAdminException;
 import org.apache.pulsar.common.functions.FunctionConfig;
 import org.apache.pulsar.common.policies.data.FunctionStatus;
+import org.apache.pulsar.common.policies.data.SinkStatus;
 
 /**
  * A business unit's pipeline on a cluster: provisions the unit, then deploys every function config
@@ -30,7 +31,10 @@ import org.apache.pulsar.common.policies.data.FunctionStatus;
 public final class Pipeline {
 
   /** What one deploy did. */
-  public record Result(List<String> provisioned, Map<String, FunctionDeployer.Outcome> functions) {}
+  public record Result(
+      List<String> provisioned,
+      Map<String, FunctionDeployer.Outcome> functions,
+      Map<String, FunctionDeployer.Outcome> sinks) {}
 
   /** By name: the deploy tool runs without the Pulsar Functions API on its classpath. */
   private static final String ROUTE_FUNCTION = "io.decisionflow.functions.RouteFunction";
@@ -62,6 +66,47 @@ public final class Pipeline {
   /** {@code pulsar-deploy/functions} of the project. */
   public Path functionsDir() {
     return projectDir.resolve("pulsar-deploy/functions");
+  }
+
+  /** {@code pulsar-deploy/sinks} of the project. */
+  public Path sinksDir() {
+    return projectDir.resolve("pulsar-deploy/sinks");
+  }
+
+  /**
+   * The sink configs of the unit (those it lists under {@code pipeline.sinks}), rendered, with
+   * their secrets read from this process's environment.
+   *
+   * @throws ConfigException if the unit names a sink without config, or a secret is missing
+   */
+  public List<SinkDeployer.Deployment> renderSinks(BusinessUnit unit) {
+    if (unit.pipeline.sinks.isEmpty()) {
+      return List.of();
+    }
+    Map<String, org.apache.pulsar.common.io.SinkConfig> templates =
+        SinkDeployer.readAll(sinksDir());
+    for (String name : unit.pipeline.sinks.keySet()) {
+      if (!templates.containsKey(name)) {
+        throw new ConfigException(
+            unit.name
+                + ": pipeline.sinks."
+                + name
+                + ": no sink config named "
+                + name
+                + " in "
+                + sinksDir()
+                + " (there are: "
+                + String.join(", ", templates.keySet())
+                + ")");
+      }
+    }
+    List<SinkDeployer.Deployment> deployments = new ArrayList<>();
+    unit.pipeline.sinks.forEach(
+        (name, settings) ->
+            deployments.add(
+                SinkDeployer.render(
+                    templates.get(name), unit, settings, projectDir, System::getenv)));
+    return deployments;
   }
 
   /** The model slots of the pipeline: those its score functions' configs name. */
@@ -260,23 +305,30 @@ public final class Pipeline {
   public Result deploy(BusinessUnit unit, Map<String, Map<String, Object>> overrides)
       throws PulsarAdminException {
     List<FunctionDeployer.Deployment> deployments = render(unit, overrides);
+    List<SinkDeployer.Deployment> sinkDeployments = renderSinks(unit);
     List<String> provisioned = new Provisioner(admin, log).provision(unit, modelSlots());
+    // Sinks first: like the functions, consumers exist before their producers.
+    SinkDeployer sinkDeployer = new SinkDeployer(admin, log);
+    Map<String, FunctionDeployer.Outcome> sinks = new LinkedHashMap<>();
+    for (SinkDeployer.Deployment d : sinkDeployments) {
+      sinks.put(d.config().getName(), sinkDeployer.apply(d));
+    }
     FunctionDeployer deployer = new FunctionDeployer(admin, log);
     Map<String, FunctionDeployer.Outcome> outcomes = new LinkedHashMap<>();
     for (FunctionDeployer.Deployment d : deployments) {
       outcomes.put(d.config().getName(), deployer.apply(d));
     }
-    return new Result(provisioned, outcomes);
+    return new Result(provisioned, outcomes, sinks);
   }
 
   /**
-   * Waits until every instance of every function of the unit runs.
+   * Waits until every instance of every function and sink of the unit runs.
    *
    * @throws IllegalStateException with the instances' errors if they do not run in time
    */
   public void awaitRunning(BusinessUnit unit, Duration timeout) throws InterruptedException {
     BusinessNamespace ns = unit.pipelineNamespace();
-    awaitRunning(ns, functionNames(ns), unit.name, timeout);
+    awaitRunning(ns, functionNames(ns), sinkNames(ns), unit.name, timeout);
   }
 
   /**
@@ -286,6 +338,12 @@ public final class Pipeline {
    * @throws IllegalStateException with the instances' errors if they do not run in time
    */
   public void awaitRunning(BusinessNamespace ns, List<String> names, String what, Duration timeout)
+      throws InterruptedException {
+    awaitRunning(ns, names, List.of(), what, timeout);
+  }
+
+  private void awaitRunning(
+      BusinessNamespace ns, List<String> names, List<String> sinks, String what, Duration timeout)
       throws InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
     long lastReport = 0;
@@ -297,8 +355,19 @@ public final class Pipeline {
           waiting.add(problem);
         }
       }
+      for (String sink : sinks) {
+        String problem = sinkProblem(ns, sink);
+        if (problem != null) {
+          waiting.add(problem);
+        }
+      }
       if (waiting.isEmpty()) {
-        log.accept(what + ": " + names.size() + " functions running");
+        log.accept(
+            what
+                + ": "
+                + names.size()
+                + " functions running"
+                + (sinks.isEmpty() ? "" : ", " + sinks.size() + " sinks running"));
         return;
       }
       if (System.nanoTime() > deadline) {
@@ -313,13 +382,53 @@ public final class Pipeline {
     }
   }
 
-  /** Deletes the unit's functions (tenant, namespaces and data stay). */
+  /** Deletes the unit's functions and sinks (tenant, namespaces and data stay). */
   public void undeploy(BusinessUnit unit) throws PulsarAdminException {
     BusinessNamespace ns = unit.pipelineNamespace();
     FunctionDeployer deployer = new FunctionDeployer(admin, log);
     for (String name : functionNames(ns)) {
       deployer.delete(ns.tenant(), ns.namespace(), name);
     }
+    SinkDeployer sinkDeployer = new SinkDeployer(admin, log);
+    for (String name : sinkNames(ns)) {
+      sinkDeployer.delete(ns.tenant(), ns.namespace(), name);
+    }
+  }
+
+  private List<String> sinkNames(BusinessNamespace ns) {
+    try {
+      return admin.sinks().listSinks(ns.tenant(), ns.namespace());
+    } catch (PulsarAdminException e) {
+      throw new IllegalStateException("cannot list sinks of " + ns + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** Null if all instances of the sink run, else what is wrong. */
+  private String sinkProblem(BusinessNamespace ns, String name) {
+    SinkStatus status;
+    try {
+      status = admin.sinks().getSinkStatus(ns.tenant(), ns.namespace(), name);
+    } catch (PulsarAdminException e) {
+      return "sink " + name + " (status: " + e.getMessage() + ")";
+    }
+    if (status.getNumInstances() > 0 && status.getNumRunning() == status.getNumInstances()) {
+      return null;
+    }
+    StringBuilder problem =
+        new StringBuilder("sink ")
+            .append(name)
+            .append(" (")
+            .append(status.getNumRunning())
+            .append('/')
+            .append(status.getNumInstances())
+            .append(" running");
+    for (SinkStatus.SinkInstanceStatus instance : status.getInstances()) {
+      String error = instance.getStatus().getError();
+      if (error != null && !error.isBlank() && !error.startsWith("UNAVAILABLE")) {
+        problem.append("; instance ").append(instance.getInstanceId()).append(": ").append(error);
+      }
+    }
+    return problem.append(')').toString();
   }
 
   private List<String> functionNames(BusinessNamespace ns) {

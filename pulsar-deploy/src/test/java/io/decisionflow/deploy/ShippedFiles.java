@@ -32,6 +32,15 @@ final class ShippedFiles {
     return moduleDir().resolve("functions");
   }
 
+  static Path sinksDir() {
+    return moduleDir().resolve("sinks");
+  }
+
+  /** The shipped sink config files, by name. */
+  static List<Path> sinkFiles() {
+    return yamlFiles(sinksDir());
+  }
+
   static Path businessUnitsDir() {
     return moduleDir().resolve("business-units");
   }
@@ -58,7 +67,8 @@ final class ShippedFiles {
 
   /**
    * Makes {@code root} a project as {@link Pipeline} expects it: the shipped function configs and
-   * business units under {@code pulsar-deploy/}, and a small fake file for every jar they name.
+   * business units and sink configs under {@code pulsar-deploy/}, and a small fake file for every
+   * jar and connector archive they name.
    *
    * @return {@code root}
    */
@@ -70,9 +80,13 @@ final class ShippedFiles {
       for (Path file : functionFiles()) {
         jars.add(FunctionDeployer.read(file).getJar());
       }
+      for (Path file : sinkFiles()) {
+        jars.add(SinkDeployer.read(file).getArchive());
+      }
       for (String jar : jars) {
         writeFakeJar(root.resolve(jar), "fake jar " + jar);
       }
+      copyAll(sinksDir(), root.resolve("pulsar-deploy/sinks"));
       return root;
     } catch (IOException e) {
       throw new UncheckedIOException(e);

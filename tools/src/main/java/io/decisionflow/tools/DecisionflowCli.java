@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
       ModelsCommand.class,
       RoutingCommand.class,
       DeadLettersCommand.class,
+      DbCommand.class,
       MerchantsCommand.class,
       BenchStateCommand.class,
       BenchEnrichCommand.class,

@@ -1,7 +1,9 @@
 package io.decisionflow.tools;
 
 import io.decisionflow.deploy.BusinessUnit;
+import io.decisionflow.deploy.DecisionsDatabase;
 import io.decisionflow.deploy.LocalModelStore;
+import io.decisionflow.deploy.LocalPostgres;
 import io.decisionflow.deploy.MerchantRegistry;
 import io.decisionflow.deploy.ModelRegistry;
 import io.decisionflow.deploy.ModelStore;
@@ -45,6 +47,8 @@ import picocli.CommandLine.Option;
       "Pulsar and builds first."
     })
 final class DemoCommand implements Callable<Integer> {
+
+  private static final String POSTGRES_SINK = "decisions-postgres";
 
   @Mixin ClusterOptions cluster;
 
@@ -109,6 +113,13 @@ final class DemoCommand implements Callable<Integer> {
   boolean keepRunning;
 
   @Option(
+      names = "--no-postgres",
+      description =
+          "Leave out the decisions-postgres sink (by default the demo runs a PostgreSQL of its own"
+              + " in DECISIONFLOW_HOME/postgres/demo and the sink writes every decision there).")
+  boolean noPostgres;
+
+  @Option(
       names = "--timeout",
       defaultValue = "120",
       description =
@@ -127,45 +138,90 @@ final class DemoCommand implements Callable<Integer> {
       Pipeline pipeline = cluster.pipeline(admin, line -> System.out.println("[deploy] " + line));
       BusinessUnit unit = cluster.businessUnit(pipeline);
       List<String> slots = pipeline.modelSlots();
-      if (!skipDeploy) {
-        new Provisioner(admin, line -> System.out.println("[deploy] " + line))
-            .provision(unit, slots);
+      LocalPostgres postgres = null;
+      if (noPostgres || skipDeploy) {
+        unit.pipeline.sinks.remove(POSTGRES_SINK);
+      } else if (unit.pipeline.sinks.containsKey(POSTGRES_SINK)) {
+        postgres = startPostgres(unit.pipeline.sinks.get(POSTGRES_SINK));
       }
-      // The generator's merchant table before the first transaction, so that enrich computes the
-      // features the labels were drawn from (and the models trained on): read at its start, or
-      // live if it already runs.
-      loadMerchants(client, unit.pipelineNamespace());
-      if (!skipDeploy) {
-        // Models first: each score function serves its slot's announced model from the start.
-        ModelStore store = new LocalModelStore(store());
-        ModelRegistry registry =
-            new ModelRegistry(client, line -> System.out.println("[models] " + line));
-        for (String slot : slots) {
-          registry.publish(
-              unit.pipelineNamespace(),
-              slot,
-              "champion".equals(slot) ? champion : challenger,
-              store,
-              "demo");
-        }
-        pipeline.deploy(unit, Map.of());
-      }
-      pipeline.awaitRunning(unit, Duration.ofSeconds(180));
       try {
-        run(client, unit.pipelineNamespace());
+        run(admin, client, pipeline, unit, slots, champion, challenger, postgres);
       } finally {
-        if (keepRunning || skipDeploy) {
-          System.out.println(
-              "[demo] pipeline left running in "
-                  + unit.pipelineNamespace()
-                  + "; remove it with: java -jar tools/target/decisionflow-tools.jar undeploy --unit "
-                  + unit.name);
-        } else {
-          pipeline.undeploy(unit);
+        if (postgres != null) {
+          postgres.stop();
         }
       }
     }
     return 0;
+  }
+
+  /**
+   * Starts the demo's own PostgreSQL, migrates the decisions table, and points the sink at it, with
+   * the credentials as secrets.
+   */
+  private LocalPostgres startPostgres(BusinessUnit.SinkSettings sink) throws Exception {
+    long start = System.nanoTime();
+    String password = "demo-" + Long.toHexString(new java.security.SecureRandom().nextLong());
+    LocalPostgres postgres =
+        LocalPostgres.start(home().resolve("postgres").resolve("demo"), 0, password);
+    DecisionsDatabase.Migration migration =
+        DecisionsDatabase.migrate(postgres.jdbcUrl(), LocalPostgres.USER, password);
+    sink.configs.put("jdbcUrl", postgres.jdbcUrl());
+    sink.secretsFromEnv.clear();
+    sink.secrets.put("userName", LocalPostgres.USER);
+    sink.secrets.put("password", password);
+    System.out.printf(
+        "[postgres] PostgreSQL at %s, up in %.1f s; decisions table at schema version %s%n",
+        postgres.jdbcUrl(), (System.nanoTime() - start) / 1e9, migration.version());
+    return postgres;
+  }
+
+  private void run(
+      PulsarAdmin admin,
+      PulsarClient client,
+      Pipeline pipeline,
+      BusinessUnit unit,
+      List<String> slots,
+      Path champion,
+      Path challenger,
+      LocalPostgres postgres)
+      throws Exception {
+    if (!skipDeploy) {
+      new Provisioner(admin, line -> System.out.println("[deploy] " + line)).provision(unit, slots);
+    }
+    // The generator's merchant table before the first transaction, so that enrich computes the
+    // features the labels were drawn from (and the models trained on): read at its start, or
+    // live if it already runs.
+    loadMerchants(client, unit.pipelineNamespace());
+    if (!skipDeploy) {
+      // Models first: each score function serves its slot's announced model from the start.
+      ModelStore store = new LocalModelStore(store());
+      ModelRegistry registry =
+          new ModelRegistry(client, line -> System.out.println("[models] " + line));
+      for (String slot : slots) {
+        registry.publish(
+            unit.pipelineNamespace(),
+            slot,
+            "champion".equals(slot) ? champion : challenger,
+            store,
+            "demo");
+      }
+      pipeline.deploy(unit, Map.of());
+    }
+    pipeline.awaitRunning(unit, Duration.ofSeconds(180));
+    try {
+      stream(client, unit.pipelineNamespace(), postgres);
+    } finally {
+      if (keepRunning || skipDeploy) {
+        System.out.println(
+            "[demo] pipeline left running in "
+                + unit.pipelineNamespace()
+                + "; remove it with: java -jar tools/target/decisionflow-tools.jar undeploy --unit "
+                + unit.name);
+      } else {
+        pipeline.undeploy(unit);
+      }
+    }
   }
 
   /**
@@ -195,15 +251,54 @@ final class DemoCommand implements Callable<Integer> {
     return model;
   }
 
+  /**
+   * Waits (up to 60 s) until the sink has stored a row for every decision of this run, and says how
+   * many rows there are: one per transaction id.
+   */
+  private static String stored(LocalPostgres postgres, String prefix, long decided)
+      throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    long rows;
+    while (true) {
+      try (java.sql.Connection c = postgres.connect();
+          java.sql.PreparedStatement q =
+              c.prepareStatement("SELECT count(*) FROM decisions WHERE transaction_id LIKE ?")) {
+        q.setString(1, prefix + "%");
+        try (java.sql.ResultSet rs = q.executeQuery()) {
+          rs.next();
+          rows = rs.getLong(1);
+        }
+      }
+      if (rows >= decided || System.nanoTime() > deadline) {
+        break;
+      }
+      Thread.sleep(250);
+    }
+    return String.format(
+        "postgres        %d rows in table decisions for %d decisions of this run (%s), one per"
+            + " transaction id%n                (%s; psql -h 127.0.0.1 -p %d -U %s %s)",
+        rows,
+        decided,
+        rows == decided ? "all stored" : (decided - rows) + " MISSING",
+        postgres.jdbcUrl(),
+        postgres.port(),
+        LocalPostgres.USER,
+        LocalPostgres.DATABASE);
+  }
+
+  /** DECISIONFLOW_HOME, else ~/.cache/decisionflow. */
+  private static Path home() {
+    String home = System.getenv("DECISIONFLOW_HOME");
+    return home != null && !home.isBlank()
+        ? Path.of(home)
+        : Path.of(System.getProperty("user.home"), ".cache", "decisionflow");
+  }
+
   private Path store() {
     if (modelStore != null) {
       return modelStore.toAbsolutePath().normalize();
     }
-    String home = System.getenv("DECISIONFLOW_HOME");
-    Path base =
-        home != null && !home.isBlank()
-            ? Path.of(home)
-            : Path.of(System.getProperty("user.home"), ".cache", "decisionflow");
+    Path base = home();
     // One store per feature spec: the build trains v1 and v2 again for each spec, and a store
     // keeps one artifact per version.
     return base.resolve("model-store")
@@ -212,7 +307,8 @@ final class DemoCommand implements Callable<Integer> {
         .normalize();
   }
 
-  private void run(PulsarClient client, BusinessNamespace ns) throws Exception {
+  private void stream(PulsarClient client, BusinessNamespace ns, LocalPostgres postgres)
+      throws Exception {
     String subscription = "demo-" + System.currentTimeMillis();
     try (Consumer<Decision> decisions =
             client
@@ -258,16 +354,22 @@ final class DemoCommand implements Callable<Integer> {
                   + ns.namespace()
                   + " --name <enrich|route|score-champion|decide>");
         }
+        long warmed = 0;
         if (warmupSeconds > 0) {
           DemoRun.Summary warm =
               demo.stream(
                   "warm-up", rate, rate * warmupSeconds, 0, Duration.ofSeconds(timeoutSeconds));
           System.out.println("[demo] warm-up (excluded from the summary): " + warm.line());
+          warmed = warm.decided();
         }
         DemoRun.Summary summary =
             demo.stream("run", rate, count, malformed, Duration.ofSeconds(timeoutSeconds));
         System.out.println();
         System.out.println(summary.render(ns.toString(), rate, runSeed));
+        if (postgres != null) {
+          long decided = first.decided() + summary.decided() + warmed;
+          System.out.println(stored(postgres, "run" + runSeed + "-", decided));
+        }
       } finally {
         demo.stop();
       }

@@ -23,8 +23,10 @@ import picocli.CommandLine.Option;
     name = "deploy",
     mixinStandardHelpOptions = true,
     description = {
-      "Provision a business unit and deploy its pipeline from pulsar-deploy/functions/*.yaml:",
-      "each function is created, updated if its config or code changed, or left alone."
+      "Provision a business unit and deploy its pipeline from pulsar-deploy/functions/*.yaml,",
+      "and the sinks it lists from pulsar-deploy/sinks/*.yaml: each is created, updated if its",
+      "config or code changed, or left alone. Sink secrets come from the environment variables",
+      "the unit's file names (e.g. DF_POSTGRES_PASSWORD)."
     })
 final class DeployCommand implements Callable<Integer> {
 
@@ -49,6 +51,12 @@ final class DeployCommand implements Callable<Integer> {
       description =
           "Write the unit's function configs to DIR (for pulsar-admin) instead of deploying.")
   Path renderTo;
+
+  @Option(
+      names = "--without-sinks",
+      description =
+          "Deploy the functions only, not the sinks the unit lists (e.g. without a database).")
+  boolean withoutSinks;
 
   @Option(
       names = "--wait",
@@ -76,12 +84,19 @@ final class DeployCommand implements Callable<Integer> {
                         return merged;
                       }));
       BusinessUnit unit = cluster.businessUnit(pipeline);
+      if (withoutSinks) {
+        unit.pipeline.sinks.clear();
+      }
       if (renderTo != null) {
         render(pipeline.render(unit, overrides));
         return 0;
       }
       Pipeline.Result result = pipeline.deploy(unit, overrides);
-      System.out.println(unit.name + ": " + result.functions());
+      System.out.println(
+          unit.name
+              + ": "
+              + result.functions()
+              + (result.sinks().isEmpty() ? "" : ", sinks " + result.sinks()));
       if (waitSeconds > 0) {
         pipeline.awaitRunning(unit, Duration.ofSeconds(waitSeconds));
       }
