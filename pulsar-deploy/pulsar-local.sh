@@ -16,6 +16,15 @@
 #   DF_PULSAR_WEB_PORT      admin/REST port (default 8080); the broker port is 6650
 #   DF_PULSAR_START_TIMEOUT seconds to wait for readiness (default 240)
 #   PULSAR_MEM, PULSAR_GC   JVM settings of the standalone (lean defaults below)
+#   ACCESS_KEY_ID, ACCESS_KEY_SECRET
+#                           credentials of the S3-compatible store that namespaces offload to
+#                           (tiered storage; Pulsar's S3 offloader reads them only from these
+#                           variables); default: the fixed development credentials of
+#                           pulsar-deploy/s3-local.sh
+#
+# Tiered storage: Pulsar's offloaders (org.apache.pulsar:pulsar-offloader-distribution, fetched
+# once through Maven like the distribution) are installed in the standalone's offloaders/ folder;
+# a namespace offloads once its business unit sets `policies.offload` (see README).
 set -euo pipefail
 
 PULSAR_VERSION=4.0.8
@@ -56,6 +65,27 @@ fetch_distribution() {
   rm -rf "$DF_HOME/dist.tmp"
 }
 
+fetch_offloaders() {
+  [[ -f "$DIST/offloaders/tiered-storage-jcloud-$PULSAR_VERSION.nar" ]] && return 0
+  local download="$DF_HOME/download"
+  local tarball="$download/pulsar-offloader-distribution-$PULSAR_VERSION-bin.tar.gz"
+  mkdir -p "$download"
+  if [[ ! -s "$tarball" ]]; then
+    say "fetching Pulsar's offloaders $PULSAR_VERSION through Maven (62 MB, once)..."
+    mvn -B -q -N -f "$ROOT/pom.xml" \
+      org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy \
+      -Dartifact="org.apache.pulsar:pulsar-offloader-distribution:$PULSAR_VERSION:tar.gz:bin" \
+      -DoutputDirectory="$download" -Dmdep.overWriteReleases=false >&2 \
+      || die "could not fetch org.apache.pulsar:pulsar-offloader-distribution:$PULSAR_VERSION through Maven"
+  fi
+  say "installing the offloaders from $tarball"
+  rm -rf "$DF_HOME/offloaders.tmp"
+  mkdir -p "$DF_HOME/offloaders.tmp" "$DIST/offloaders"
+  tar -xzf "$tarball" -C "$DF_HOME/offloaders.tmp"
+  cp "$DF_HOME/offloaders.tmp/apache-pulsar-offloaders-$PULSAR_VERSION/offloaders/"*.nar "$DIST/offloaders/"
+  rm -rf "$DF_HOME/offloaders.tmp"
+}
+
 prepare_instance() {
   if [[ ! -x "$HOME_DIR/bin/pulsar" ]]; then
     say "creating instance '$INSTANCE' in $HOME_DIR"
@@ -63,6 +93,7 @@ prepare_instance() {
     cp -r "$DIST/bin" "$DIST/conf" "$DIST/instances" "$HOME_DIR/"
     ln -sfn "$DIST/lib" "$HOME_DIR/lib"
   fi
+  ln -sfn "$DIST/offloaders" "$HOME_DIR/offloaders"
   mkdir -p "$HOME_DIR/logs"
   # Lean settings for a laptop or CI runner.
   local conf="$HOME_DIR/conf/standalone.conf"
@@ -123,6 +154,7 @@ start() {
   fi
   command -v java >/dev/null || die "java (JDK 17+) must be on PATH: function instances are started as 'java'"
   fetch_distribution
+  fetch_offloaders
   prepare_instance
   if $clean; then
     say "wiping $HOME_DIR/data"
@@ -135,6 +167,8 @@ start() {
     export PULSAR_MEM="${PULSAR_MEM:--Xms512m -Xmx1g -XX:MaxDirectMemorySize=1g}"
     export PULSAR_GC="${PULSAR_GC:--XX:+UseG1GC}"
     export PULSAR_LOG_DIR="$HOME_DIR/logs"
+    export ACCESS_KEY_ID="${ACCESS_KEY_ID:-decisionflow}"
+    export ACCESS_KEY_SECRET="${ACCESS_KEY_SECRET:-decisionflow-local-secret}"
     nohup setsid bin/pulsar standalone >"$LOG_FILE" 2>&1 </dev/null &
     echo $! >"$PID_FILE"
   )

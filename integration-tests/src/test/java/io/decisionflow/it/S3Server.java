@@ -25,8 +25,14 @@ import software.amazon.awssdk.services.s3.S3Client;
  */
 final class S3Server {
 
-  static final String ACCESS_KEY = "decisionflow-it";
-  static final String SECRET_KEY = "decisionflow-it-secret";
+  /**
+   * The development credentials of {@code pulsar-deploy/s3-local.sh}, which {@code pulsar-local.sh}
+   * also gives the standalone for tiered storage (its offloader reads them only from its
+   * environment).
+   */
+  static final String ACCESS_KEY = "decisionflow";
+
+  static final String SECRET_KEY = "decisionflow-local-secret";
 
   private static final long START_TIMEOUT_MS = 60_000;
 

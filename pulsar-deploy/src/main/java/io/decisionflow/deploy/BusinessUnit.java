@@ -44,6 +44,36 @@ public final class BusinessUnit {
      * consumer_backlog_eviction.
      */
     public String backlogQuotaPolicy = "producer_request_hold";
+
+    /** Tiered storage: closed ledgers move to object storage (unset: the cluster's setting). */
+    public Offload offload;
+  }
+
+  /**
+   * Offload of the namespace's closed ledgers to S3-compatible object storage with Pulsar's
+   * offloaders (the jcloud NAR in the broker's {@code offloaders/}). The broker reads the
+   * credentials from its environment ({@code ACCESS_KEY_ID}, {@code ACCESS_KEY_SECRET}); the bucket
+   * must exist.
+   */
+  public static final class Offload {
+    /**
+     * Offloader driver: {@code S3} for any S3-compatible store ({@code aws-s3} asks AWS itself for
+     * the bucket's location).
+     */
+    public String driver = "S3";
+
+    public String bucket;
+
+    public String region = "us-east-1";
+
+    /** The store's endpoint, e.g. http://127.0.0.1:9000; unset for AWS S3. */
+    public String endpoint;
+
+    /** Offload once a topic holds this much in BookKeeper, in MB (0: every closed ledger). */
+    public Long thresholdMb;
+
+    /** How long an offloaded ledger stays in BookKeeper too, in minutes (0: deleted at once). */
+    public Long deletionLagMinutes;
   }
 
   /** One namespace of the tenant. */
@@ -204,6 +234,32 @@ public final class BusinessUnit {
           at + ".policies.backlogQuotaPolicy",
           p.backlogQuotaPolicy,
           "must be one of " + BACKLOG_POLICIES);
+      if (p.offload != null) {
+        require(
+            p.offload.bucket != null && !p.offload.bucket.isBlank(),
+            source,
+            at + ".policies.offload.bucket",
+            p.offload.bucket,
+            "is required (the bucket must exist)");
+        require(
+            Set.of("S3", "aws-s3", "google-cloud-storage", "filesystem").contains(p.offload.driver),
+            source,
+            at + ".policies.offload.driver",
+            p.offload.driver,
+            "must be S3 (any S3-compatible store), aws-s3, google-cloud-storage or filesystem");
+        require(
+            p.offload.thresholdMb == null || p.offload.thresholdMb >= 0,
+            source,
+            at + ".policies.offload.thresholdMb",
+            p.offload.thresholdMb,
+            "must be >= 0");
+        require(
+            p.offload.deletionLagMinutes == null || p.offload.deletionLagMinutes >= 0,
+            source,
+            at + ".policies.offload.deletionLagMinutes",
+            p.offload.deletionLagMinutes,
+            "must be >= 0");
+      }
       if (p.backlogQuotaMb != null && p.retentionSizeMb != null && p.retentionSizeMb >= 0) {
         require(
             p.backlogQuotaMb <= p.retentionSizeMb,

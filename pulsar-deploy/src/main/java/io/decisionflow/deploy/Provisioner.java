@@ -13,6 +13,7 @@ import java.util.function.Consumer;
 import org.apache.pulsar.client.admin.PulsarAdmin;
 import org.apache.pulsar.client.admin.PulsarAdminException;
 import org.apache.pulsar.common.policies.data.BacklogQuota;
+import org.apache.pulsar.common.policies.data.OffloadPolicies;
 import org.apache.pulsar.common.policies.data.RetentionPolicies;
 import org.apache.pulsar.common.policies.data.SchemaCompatibilityStrategy;
 import org.apache.pulsar.common.policies.data.TenantInfo;
@@ -138,6 +139,21 @@ public final class Provisioner {
       admin.namespaces().setDeduplicationStatus(name, p.deduplication);
       changes.add("set deduplication of " + name + " to " + p.deduplication);
     }
+    if (p.offload != null) {
+      OffloadPolicies wanted = offloadPolicies(p.offload);
+      OffloadPolicies current = admin.namespaces().getOffloadPolicies(name);
+      if (!sameOffload(current, wanted)) {
+        admin.namespaces().setOffloadPolicies(name, wanted);
+        changes.add(
+            "set offload of "
+                + name
+                + " to "
+                + p.offload.driver
+                + " bucket "
+                + p.offload.bucket
+                + (p.offload.endpoint == null ? "" : " at " + p.offload.endpoint));
+      }
+    }
     if (p.schemaCompatibility != null) {
       SchemaCompatibilityStrategy wanted =
           SchemaCompatibilityStrategy.valueOf(p.schemaCompatibility);
@@ -164,6 +180,44 @@ public final class Provisioner {
       admin.topicPolicies().setCompactionThreshold(topic, COMPACTION_THRESHOLD_BYTES);
       changes.add("set compaction of " + topic + " at " + COMPACTION_THRESHOLD_BYTES + " bytes");
     }
+  }
+
+  /** The namespace offload policies for {@code offload}. */
+  static OffloadPolicies offloadPolicies(BusinessUnit.Offload offload) {
+    OffloadPolicies.Builder builder =
+        OffloadPolicies.builder()
+            .managedLedgerOffloadDriver(offload.driver)
+            .managedLedgerOffloadBucket(offload.bucket)
+            .managedLedgerOffloadRegion(offload.region);
+    if (offload.endpoint != null) {
+      builder.managedLedgerOffloadServiceEndpoint(offload.endpoint);
+    }
+    if (offload.thresholdMb != null) {
+      builder.managedLedgerOffloadThresholdInBytes(offload.thresholdMb * 1024 * 1024);
+    }
+    if (offload.deletionLagMinutes != null) {
+      builder.managedLedgerOffloadDeletionLagInMillis(offload.deletionLagMinutes * 60_000);
+    }
+    return builder.build();
+  }
+
+  private static boolean sameOffload(OffloadPolicies current, OffloadPolicies wanted) {
+    return current != null
+        && Objects.equals(
+            current.getManagedLedgerOffloadDriver(), wanted.getManagedLedgerOffloadDriver())
+        && Objects.equals(
+            current.getManagedLedgerOffloadBucket(), wanted.getManagedLedgerOffloadBucket())
+        && Objects.equals(
+            current.getManagedLedgerOffloadRegion(), wanted.getManagedLedgerOffloadRegion())
+        && Objects.equals(
+            current.getManagedLedgerOffloadServiceEndpoint(),
+            wanted.getManagedLedgerOffloadServiceEndpoint())
+        && Objects.equals(
+            current.getManagedLedgerOffloadThresholdInBytes(),
+            wanted.getManagedLedgerOffloadThresholdInBytes())
+        && Objects.equals(
+            current.getManagedLedgerOffloadDeletionLagInMillis(),
+            wanted.getManagedLedgerOffloadDeletionLagInMillis());
   }
 
   private void schema(String topic, SchemaInfo wanted, List<String> changes)
