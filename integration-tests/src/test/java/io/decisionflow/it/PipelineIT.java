@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.decisionflow.deploy.BusinessUnit;
+import io.decisionflow.deploy.DeadLetterQueue;
 import io.decisionflow.deploy.FunctionDeployer;
 import io.decisionflow.deploy.MerchantRegistry;
 import io.decisionflow.deploy.Pipeline;
@@ -24,6 +25,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Queue;
@@ -61,6 +63,7 @@ class PipelineIT {
 
   private TopicCollector collector;
   private PulsarStandalone pulsar;
+  private String database;
   private BusinessUnit unit;
   private BusinessNamespace ns;
   private Pipeline pipeline;
@@ -77,6 +80,8 @@ class PipelineIT {
     collector = new TopicCollector(pulsar.client());
     unit = TestUnits.isolated(pulsar.projectDir(), "payments");
     ns = unit.pipelineNamespace();
+    TestUnits.withPostgresSink(unit);
+    database = unit.tenant.replace('-', '_');
     pipeline =
         new Pipeline(
             pulsar.admin(), pulsar.projectDir(), line -> System.out.println("[deploy] " + line));
@@ -95,6 +100,8 @@ class PipelineIT {
     assertThat(result.functions().keySet())
         .containsExactlyInAnyOrder(
             "enrich", "route", "score-champion", "score-challenger", "decide", "guard");
+    assertThat(result.sinks())
+        .containsExactly(Map.entry("decisions-postgres", FunctionDeployer.Outcome.CREATED));
     collect(
         Topics.DECISIONS.in(ns),
         Topics.DECISIONS.schema(),
@@ -297,6 +304,71 @@ class PipelineIT {
   }
 
   @Test
+  void aKilledInstanceMidStreamLosesNothingAndPostgresHoldsEveryDecisionOnce() throws Exception {
+    TransactionGenerator generator =
+        new TransactionGenerator(TransactionGenerator.Options.defaults(System.nanoTime()));
+    String prefix = "kill-" + UUID.randomUUID().toString().substring(0, 8) + "-";
+    List<String> ids = new ArrayList<>();
+    for (int i = 0; i < 600; i++) {
+      Transaction t =
+          generator.next().transaction().toBuilder().setTransactionId(prefix + i).build();
+      ids.add(t.getTransactionId());
+      transactions.newMessage().key(t.getCardId()).value(t).sendAsync();
+      if (i == 300) {
+        transactions.flush();
+        // Kill enrich's JVM (state written behind, records acknowledged once their state is
+        // durable) with half of the stream sent at once, most of it still in flight; the worker
+        // starts it again.
+        ProcessHandle instance =
+            ProcessHandle.allProcesses()
+                .filter(p -> isInstanceOf(p, "enrich"))
+                .findFirst()
+                .orElseThrow(() -> new AssertionError("no process runs enrich of " + ns));
+        instance.destroyForcibly();
+        await().atMost(Duration.ofSeconds(30)).until(() -> !instance.isAlive());
+      }
+    }
+    transactions.flush();
+
+    // Every transaction is decided (a redelivered one may be decided twice on the topic) ...
+    await("every transaction decided")
+        .atMost(Duration.ofMinutes(4))
+        .pollInterval(Duration.ofSeconds(1))
+        .until(() -> decisions.keySet().containsAll(ids));
+    // ... and PostgreSQL holds exactly one row for each, with the decision's score
+    await("a row for every decision")
+        .atMost(Duration.ofMinutes(2))
+        .pollInterval(Duration.ofSeconds(1))
+        .until(() -> postgresRows(prefix).size() == ids.size());
+    Map<String, Double> rows = postgresRows(prefix);
+    assertThat(rows.keySet()).containsExactlyInAnyOrderElementsOf(ids);
+    for (String id : ids) {
+      assertThat(decisions.get(id)).extracting(Decision::getScore).contains(rows.get(id));
+    }
+    long duplicates = ids.stream().filter(id -> decisions.get(id).size() > 1).count();
+    System.out.printf(
+        "[it] enrich killed mid-stream: %d transactions, %d decided twice on the topic, %d rows%n",
+        ids.size(), duplicates, rows.size());
+  }
+
+  /** transaction_id to score of the rows of the unit's database whose id starts with prefix. */
+  private Map<String, Double> postgresRows(String prefix) throws Exception {
+    Map<String, Double> rows = new java.util.HashMap<>();
+    try (java.sql.Connection c = PostgresServer.get().server().connect(database);
+        java.sql.PreparedStatement q =
+            c.prepareStatement(
+                "SELECT transaction_id, score FROM decisions WHERE transaction_id LIKE ?")) {
+      q.setString(1, prefix + "%");
+      try (java.sql.ResultSet rs = q.executeQuery()) {
+        while (rs.next()) {
+          assertThat(rows.put(rs.getString(1), rs.getDouble(2))).isNull();
+        }
+      }
+    }
+    return rows;
+  }
+
+  @Test
   void perCardStateAccumulatesAcrossMessagesInFunctionState() throws Exception {
     String card = "it-card-" + UUID.randomUUID();
     String first = send(ordinary(card, DAYTIME, 10.0));
@@ -354,6 +426,23 @@ class PipelineIT {
         pulsar.client().newProducer(Schema.BYTES).topic(Topics.SCORES.in(ns)).create()) {
       rawScores.send(badScore);
     }
+    byte[] badEnriched = ("not enriched " + UUID.randomUUID()).getBytes(StandardCharsets.UTF_8);
+    byte[] badRequest = ("not a request " + UUID.randomUUID()).getBytes(StandardCharsets.UTF_8);
+    try (Producer<byte[]> rawEnriched =
+            pulsar
+                .client()
+                .newProducer(Schema.BYTES)
+                .topic(Topics.TRANSACTIONS_ENRICHED.in(ns))
+                .create();
+        Producer<byte[]> rawRequests =
+            pulsar
+                .client()
+                .newProducer(Schema.BYTES)
+                .topic(Topics.scoring("champion").in(ns))
+                .create()) {
+      rawEnriched.send(badEnriched);
+      rawRequests.send(badRequest);
+    }
     String after = send(ordinary(card, DAYTIME + 4_000, 13.0));
 
     await()
@@ -381,8 +470,61 @@ class PipelineIT {
         .isEqualTo("amount must be a finite number, was NaN");
     assertThat(letterFor(noCard.toByteArray()).getField()).isEqualTo("card_id");
     // A record that does not parse on an internal topic is dead-lettered by the stage reading it.
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .until(
+            () ->
+                letterFor(badScore) != null
+                    && letterFor(badEnriched) != null
+                    && letterFor(badRequest) != null);
     assertThat(letterFor(badScore).getStage()).isEqualTo("decide");
     assertThat(letterFor(badScore).getReason()).startsWith("record is not a Score");
+    assertThat(letterFor(badEnriched).getStage()).isEqualTo("route");
+    assertThat(letterFor(badEnriched).getSourceTopic())
+        .isEqualTo(Topics.TRANSACTIONS_ENRICHED.in(ns));
+    assertThat(letterFor(badRequest).getStage()).isEqualTo("score");
+    assertThat(letterFor(badRequest).getSourceTopic()).isEqualTo(Topics.scoring("champion").in(ns));
+
+    // Each can be resubmitted to where it came from (here, unfixed: it comes back, marked)
+    DeadLetterQueue queue = new DeadLetterQueue(pulsar.client(), System.out::println);
+    List<byte[]> originals = List.of(garbage, badEnriched, badRequest, badScore);
+    List<DeadLetterQueue.Entry> entries =
+        queue.read(ns).stream()
+            .filter(
+                e ->
+                    originals.stream()
+                        .anyMatch(o -> Arrays.equals(o, e.letter().getOriginal().toByteArray())))
+            .toList();
+    assertThat(entries).hasSize(4);
+    Set<String> ids = entries.stream().map(DeadLetterQueue.Entry::id).collect(Collectors.toSet());
+    assertThat(
+            queue.resubmit(
+                DeadLetterQueue.resubmissions(
+                    entries, new DeadLetterQueue.Selection(null, null, ids))))
+        .isEqualTo(4);
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .until(
+            () ->
+                deadLetters.stream()
+                        .filter(
+                            l ->
+                                ids.contains(
+                                    l.getPropertiesMap().get(DeadLetterQueue.RESUBMITTED_FROM)))
+                        .count()
+                    == 4);
+    for (DeadLetterQueue.Entry entry : entries) {
+      DeadLetter again =
+          deadLetters.stream()
+              .filter(
+                  l ->
+                      entry.id().equals(l.getPropertiesMap().get(DeadLetterQueue.RESUBMITTED_FROM)))
+              .findFirst()
+              .orElseThrow();
+      assertThat(again.getStage()).isEqualTo(entry.letter().getStage());
+      assertThat(again.getSourceTopic()).isEqualTo(entry.letter().getSourceTopic());
+      assertThat(again.getOriginal()).isEqualTo(entry.letter().getOriginal());
+    }
     // None of them was decided, and the card counts only its two valid transactions.
     assertThat(decisions)
         .doesNotContainKeys(
