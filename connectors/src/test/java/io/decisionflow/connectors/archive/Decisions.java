@@ -62,11 +62,16 @@ final class Decisions {
   private static Decision realistic(Random random, int i, long decidedAtMs) {
     StringBuilder features = new StringBuilder("{");
     for (int f = 0; f < FEATURES.length; f++) {
-      float value =
-          FEATURES[f].startsWith("is_") || FEATURES[f].endsWith("changed")
-              ? random.nextInt(2)
-              : (float) (random.nextDouble() * 8);
-      features.append(f == 0 ? "" : ",").append('"').append(FEATURES[f]).append("\":");
+      String name = FEATURES[f];
+      float value;
+      if (name.startsWith("is_") || name.endsWith("changed") || name.endsWith("unknown")) {
+        value = random.nextInt(2);
+      } else if (name.startsWith("txn_count") || name.startsWith("distinct")) {
+        value = random.nextInt(name.endsWith("24h") ? 40 : 6);
+      } else {
+        value = (float) (random.nextDouble() * 8);
+      }
+      features.append(f == 0 ? "" : ",").append('"').append(name).append("\":");
       features.append(value);
     }
     features.append('}');
