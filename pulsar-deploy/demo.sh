@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # The local demo, end to end:
 #   1. builds the project (functions jars, the trained model, the CLI) unless --no-build,
-#   2. starts the local standalone if it is not running,
+#   2. starts the local standalone and the local S3-compatible store if they are not running,
 #   3. provisions the business unit and deploys its pipeline,
 #   4. streams synthetic transactions through it and prints a summary,
-#   5. removes the pipeline and stops the standalone it started, unless --keep-running.
+#   5. removes the pipeline and stops what it started, unless --keep-running.
 #
 #   pulsar-deploy/demo.sh [--no-build] [--keep-running] [--unit payments] [--rate 100] [--count 2000]
 #                         [--malformed 3] [--seed N]
@@ -39,9 +39,18 @@ if ! pulsar-deploy/pulsar-local.sh status >/dev/null 2>&1; then
   pulsar-deploy/pulsar-local.sh start
   started=true
 fi
+# The local S3-compatible store: the decisions archive (and tiered storage) write there.
+s3_started=false
+if ! pulsar-deploy/s3-local.sh status >/dev/null 2>&1; then
+  pulsar-deploy/s3-local.sh start
+  s3_started=true
+fi
 finish() {
   if $started && ! $keep; then
     pulsar-deploy/pulsar-local.sh stop
+  fi
+  if $s3_started && ! $keep; then
+    pulsar-deploy/s3-local.sh stop
   fi
 }
 trap finish EXIT

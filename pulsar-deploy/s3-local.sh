@@ -17,8 +17,9 @@
 #   DECISIONFLOW_HOME      cache folder (default ~/.cache/decisionflow)
 #   DF_S3_INSTANCE         instance name, its own folder and data (default: local)
 #   DF_S3_PORT             port on 127.0.0.1 (default 9000)
-#   DF_S3_BUCKETS          buckets to create at start, space-separated (default: models and
-#                          decisionflow-offload, tiered storage of the payments unit)
+#   DF_S3_BUCKETS          buckets to create at start, space-separated (default: models,
+#                          decisionflow-offload and decisions-archive, for the payments unit's
+#                          tiered storage and decisions archive)
 #   DF_S3_START_TIMEOUT    seconds to wait until it answers (default 60)
 #   DF_S3_MEM              JVM settings of the server (default -Xmx256m)
 set -euo pipefail
@@ -30,7 +31,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 DF_HOME="${DECISIONFLOW_HOME:-$HOME/.cache/decisionflow}"
 INSTANCE="${DF_S3_INSTANCE:-local}"
 PORT="${DF_S3_PORT:-9000}"
-BUCKETS="${DF_S3_BUCKETS:-models decisionflow-offload}"
+BUCKETS="${DF_S3_BUCKETS:-models decisionflow-offload decisions-archive}"
 START_TIMEOUT="${DF_S3_START_TIMEOUT:-60}"
 JAR="$DF_HOME/download/s3proxy-$S3PROXY_VERSION-jar-with-dependencies.jar"
 HOME_DIR="$DF_HOME/s3-instances/$INSTANCE"

@@ -121,7 +121,8 @@ class SinkDeployerTest {
     assertThatThrownBy(() -> pipeline.renderSinks(payments))
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("payments: pipeline.sinks.decisions-oracle: no sink config named")
-        .hasMessageContaining("there are: decisions-postgres");
+        .hasMessageContaining("there are: ")
+        .hasMessageContaining("decisions-postgres");
   }
 
   private BusinessUnit.SinkSettings settings() {

@@ -49,6 +49,12 @@ import picocli.CommandLine.Option;
 final class DemoCommand implements Callable<Integer> {
 
   private static final String POSTGRES_SINK = "decisions-postgres";
+  private static final String ARCHIVE_SINK = "decisions-archive";
+
+  /** The development credentials of the local store (pulsar-deploy/s3-local.sh). */
+  private static final String LOCAL_S3_ACCESS_KEY = "decisionflow";
+
+  private static final String LOCAL_S3_SECRET_KEY = "decisionflow-local-secret";
 
   @Mixin ClusterOptions cluster;
 
@@ -120,6 +126,17 @@ final class DemoCommand implements Callable<Integer> {
   boolean noPostgres;
 
   @Option(
+      names = "--archive-endpoint",
+      defaultValue = "http://127.0.0.1:9000",
+      description =
+          "S3-compatible store of the decisions archive, with the development credentials of"
+              + " pulsar-deploy/s3-local.sh (${DEFAULT-VALUE}).")
+  String archiveEndpoint;
+
+  @Option(names = "--no-archive", description = "Leave out the decisions-archive sink.")
+  boolean noArchive;
+
+  @Option(
       names = "--timeout",
       defaultValue = "120",
       description =
@@ -138,6 +155,11 @@ final class DemoCommand implements Callable<Integer> {
       Pipeline pipeline = cluster.pipeline(admin, line -> System.out.println("[deploy] " + line));
       BusinessUnit unit = cluster.businessUnit(pipeline);
       List<String> slots = pipeline.modelSlots();
+      if (noArchive || skipDeploy) {
+        unit.pipeline.sinks.remove(ARCHIVE_SINK);
+      } else if (unit.pipeline.sinks.containsKey(ARCHIVE_SINK)) {
+        useLocalArchive(unit.pipeline.sinks.get(ARCHIVE_SINK));
+      }
       LocalPostgres postgres = null;
       if (noPostgres || skipDeploy) {
         unit.pipeline.sinks.remove(POSTGRES_SINK);
@@ -153,6 +175,31 @@ final class DemoCommand implements Callable<Integer> {
       }
     }
     return 0;
+  }
+
+  /** Points the archive sink at the local store, which must answer. */
+  private void useLocalArchive(BusinessUnit.SinkSettings sink) {
+    try {
+      java.net.HttpURLConnection c =
+          (java.net.HttpURLConnection)
+              java.net.URI.create(archiveEndpoint).toURL().openConnection();
+      c.setConnectTimeout(2000);
+      c.getResponseCode();
+    } catch (java.io.IOException e) {
+      throw new IllegalArgumentException(
+          "--archive-endpoint "
+              + archiveEndpoint
+              + " does not answer: start the local store (pulsar-deploy/s3-local.sh start), or"
+              + " leave the archive out with --no-archive");
+    }
+    sink.configs.put("endpoint", archiveEndpoint);
+    // Objects every 5 s, so that the summary can count the run's rows in the archive.
+    sink.configs.put("maxBatchAgeMs", 5000);
+    sink.secretsFromEnv.clear();
+    sink.secrets.put("accessKey", LOCAL_S3_ACCESS_KEY);
+    sink.secrets.put("secretKey", LOCAL_S3_SECRET_KEY);
+    System.out.printf(
+        "[archive] decisions to s3://%s/ at %s%n", sink.configs.get("bucket"), archiveEndpoint);
   }
 
   /**
@@ -210,7 +257,7 @@ final class DemoCommand implements Callable<Integer> {
     }
     pipeline.awaitRunning(unit, Duration.ofSeconds(180));
     try {
-      stream(client, unit.pipelineNamespace(), postgres);
+      stream(client, unit, postgres);
     } finally {
       if (keepRunning || skipDeploy) {
         System.out.println(
@@ -286,6 +333,62 @@ final class DemoCommand implements Callable<Integer> {
         LocalPostgres.DATABASE);
   }
 
+  /**
+   * Waits (up to 60 s) until the archive holds a row for every decision of this run, and says how
+   * many rows and objects it holds for the run.
+   */
+  private String archived(
+      BusinessUnit.SinkSettings sink, BusinessNamespace ns, String prefix, long decided)
+      throws Exception {
+    String bucket = String.valueOf(sink.configs.get("bucket"));
+    String folder = "decisions/tenant=" + ns.tenant() + "/namespace=" + ns.namespace() + "/";
+    com.fasterxml.jackson.databind.ObjectMapper json =
+        new com.fasterxml.jackson.databind.ObjectMapper();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    try (software.amazon.awssdk.services.s3.S3Client s3 =
+        io.decisionflow.stages.score.store.S3Clients.create(
+            io.decisionflow.stages.score.store.ObjectStoreSettings.at(
+                archiveEndpoint, LOCAL_S3_ACCESS_KEY, LOCAL_S3_SECRET_KEY))) {
+      while (true) {
+        java.util.Map<String, Integer> copies = new java.util.HashMap<>();
+        java.util.Set<String> objects = new java.util.HashSet<>();
+        for (software.amazon.awssdk.services.s3.model.S3Object object :
+            s3.listObjectsV2Paginator(b -> b.bucket(bucket).prefix(folder)).contents()) {
+          try (java.io.BufferedReader lines =
+              new java.io.BufferedReader(
+                  new java.io.InputStreamReader(
+                      new java.util.zip.GZIPInputStream(
+                          s3.getObject(b -> b.bucket(bucket).key(object.key()))),
+                      java.nio.charset.StandardCharsets.UTF_8))) {
+            String line;
+            while ((line = lines.readLine()) != null) {
+              String id = json.readTree(line).path("transaction_id").asText();
+              if (id.startsWith(prefix)) {
+                copies.merge(id, 1, Integer::sum);
+                objects.add(object.key());
+              }
+            }
+          }
+        }
+        long rows = copies.values().stream().mapToLong(Integer::longValue).sum();
+        if (copies.size() >= decided || System.nanoTime() > deadline) {
+          return String.format(
+              "archive         %d rows in %d objects for %d decisions of this run (%s, %d"
+                  + " transactions twice)%n                (s3://%s/%s...: gzip JSON lines"
+                  + " by date and hour)",
+              rows,
+              objects.size(),
+              decided,
+              copies.size() >= decided ? "all archived" : (decided - copies.size()) + " MISSING",
+              copies.values().stream().filter(c -> c > 1).count(),
+              bucket,
+              folder);
+        }
+        Thread.sleep(1000);
+      }
+    }
+  }
+
   /** DECISIONFLOW_HOME, else ~/.cache/decisionflow. */
   private static Path home() {
     String home = System.getenv("DECISIONFLOW_HOME");
@@ -307,8 +410,9 @@ final class DemoCommand implements Callable<Integer> {
         .normalize();
   }
 
-  private void stream(PulsarClient client, BusinessNamespace ns, LocalPostgres postgres)
+  private void stream(PulsarClient client, BusinessUnit unit, LocalPostgres postgres)
       throws Exception {
+    BusinessNamespace ns = unit.pipelineNamespace();
     String subscription = "demo-" + System.currentTimeMillis();
     try (Consumer<Decision> decisions =
             client
@@ -369,6 +473,11 @@ final class DemoCommand implements Callable<Integer> {
         if (postgres != null) {
           long decided = first.decided() + summary.decided() + warmed;
           System.out.println(stored(postgres, "run" + runSeed + "-", decided));
+        }
+        BusinessUnit.SinkSettings archive = unit.pipeline.sinks.get(ARCHIVE_SINK);
+        if (archive != null) {
+          long decided = first.decided() + summary.decided() + warmed;
+          System.out.println(archived(archive, ns, "run" + runSeed + "-", decided));
         }
       } finally {
         demo.stop();
