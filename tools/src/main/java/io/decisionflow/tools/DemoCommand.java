@@ -309,7 +309,7 @@ final class DemoCommand implements Callable<Integer> {
     while (true) {
       try (java.sql.Connection c = postgres.connect();
           java.sql.PreparedStatement q =
-              c.prepareStatement("SELECT count(*) FROM decisions WHERE transaction_id LIKE ?")) {
+              c.prepareStatement("SELECT count(*) FROM decisions WHERE card_id LIKE ?")) {
         q.setString(1, prefix + "%");
         try (java.sql.ResultSet rs = q.executeQuery()) {
           rs.next();
@@ -362,8 +362,9 @@ final class DemoCommand implements Callable<Integer> {
                       java.nio.charset.StandardCharsets.UTF_8))) {
             String line;
             while ((line = lines.readLine()) != null) {
-              String id = json.readTree(line).path("transaction_id").asText();
-              if (id.startsWith(prefix)) {
+              com.fasterxml.jackson.databind.JsonNode row = json.readTree(line);
+              String id = row.path("transaction_id").asText();
+              if (row.path("card_id").asText().startsWith(prefix)) {
                 copies.merge(id, 1, Integer::sum);
                 objects.add(object.key());
               }
