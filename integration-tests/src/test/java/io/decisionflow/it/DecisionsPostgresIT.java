@@ -63,11 +63,13 @@ class DecisionsPostgresIT {
       assertThat(sinks.apply(d)).isEqualTo(FunctionDeployer.Outcome.CREATED);
     }
     pipeline.awaitRunning(unit, Duration.ofMinutes(3));
+    // Unbatched: the subscription's backlog then counts records, not producer batches.
     producer =
         pulsar
             .client()
             .newProducer(Topics.DECISIONS.schema())
             .topic(Topics.DECISIONS.in(ns))
+            .enableBatching(false)
             .create();
   }
 
@@ -195,7 +197,7 @@ class DecisionsPostgresIT {
     return scores;
   }
 
-  /** Records of {@code decisions} the sink has not acknowledged yet. */
+  /** Records (entries: the producer does not batch) of {@code decisions} not acknowledged yet. */
   private long backlog() throws Exception {
     SubscriptionStats stats =
         pulsar

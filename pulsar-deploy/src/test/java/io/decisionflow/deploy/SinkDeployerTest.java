@@ -37,6 +37,7 @@ class SinkDeployerTest {
     assertThat(config.getTenant()).isEqualTo("bank-eu");
     assertThat(config.getNamespace()).isEqualTo("fraud");
     assertThat(config.getInputs()).containsExactly("persistent://bank-eu/fraud/decisions");
+    assertThat(config.getInputSpecs()).containsOnlyKeys("persistent://bank-eu/fraud/decisions");
     assertThat(config.getArchive())
         .isEqualTo(project.resolve(postgres.getArchive()).normalize().toString());
   }
@@ -50,9 +51,8 @@ class SinkDeployerTest {
         .containsEntry("jdbcUrl", "jdbc:postgresql://127.0.0.1:5432/decisionflow");
     // From the sink file, untouched
     assertThat(config.getConfigs())
-        .containsEntry("insertMode", "UPSERT")
-        .containsEntry("key", "transaction_id")
-        .containsEntry("excludeNonDeclaredFields", true);
+        .containsEntry("tableName", "decisions")
+        .containsEntry("batchSize", 500);
   }
 
   @Test
