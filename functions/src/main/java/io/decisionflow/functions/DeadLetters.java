@@ -11,8 +11,9 @@ import org.apache.pulsar.functions.api.Context;
 import org.apache.pulsar.functions.api.Record;
 
 /**
- * Sends records a stage can never process to the business unit's {@code dead-letters} topic, as a
- * {@link DeadLetter} that keeps the original bytes and says why.
+ * Sends records a stage cannot process to the business unit's {@code dead-letters} topic, as a
+ * {@link DeadLetter} that keeps the original bytes and says why: at once for a record that can
+ * never succeed, after the last attempt for one that kept failing ({@link Retries}).
  */
 final class DeadLetters {
 
@@ -27,18 +28,57 @@ final class DeadLetters {
         Topics.DEAD_LETTERS.in(new BusinessNamespace(context.getTenant(), context.getNamespace()));
   }
 
-  /** Dead-letters the current record; the future completes once the dead letter is stored. */
+  /**
+   * Dead-letters the current record, which can never succeed; the future completes once the dead
+   * letter is stored.
+   */
   CompletableFuture<MessageId> send(byte[] original, InvalidRecordException error) {
     Record<?> record = context.getCurrentRecord();
+    return send(
+        record,
+        original,
+        error.getMessage(),
+        error.field(),
+        error.value(),
+        error.getClass().getName(),
+        Retries.attempt(record));
+  }
+
+  /**
+   * Dead-letters {@code record} after its last attempt failed with {@code failure}.
+   *
+   * @param attempts how many times it was tried
+   */
+  CompletableFuture<MessageId> gaveUp(
+      Record<?> record, byte[] original, Throwable failure, int attempts) {
+    Throwable cause = Retries.rootCause(failure);
+    return send(
+        record,
+        original,
+        stage + " failed " + attempts + " times, last: " + cause,
+        "",
+        "",
+        cause.getClass().getName(),
+        attempts);
+  }
+
+  private CompletableFuture<MessageId> send(
+      Record<?> record,
+      byte[] original,
+      String reason,
+      String field,
+      String value,
+      String errorClass,
+      int attempts) {
     DeadLetter.Builder letter =
         DeadLetter.newBuilder()
             .setStage(stage)
-            .setReason(error.getMessage())
-            .setField(error.field())
-            .setValue(error.value())
-            .setErrorClass(error.getClass().getName())
+            .setReason(reason)
+            .setField(field)
+            .setValue(value)
+            .setErrorClass(errorClass)
             .setOriginal(ByteString.copyFrom(original))
-            .setAttempts(1)
+            .setAttempts(attempts)
             .setTimeMs(System.currentTimeMillis());
     String key = "";
     if (record != null) {
@@ -50,9 +90,7 @@ final class DeadLetters {
         letter.putAllProperties(record.getProperties());
       }
     }
-    context
-        .getLogger()
-        .warn("{}: dead-lettering record {} to {}: {}", stage, key, topic, error.getMessage());
+    context.getLogger().warn("{}: dead-lettering record {} to {}: {}", stage, key, topic, reason);
     try {
       return context
           .newOutputMessage(topic, Topics.DEAD_LETTERS.schema())

@@ -13,6 +13,7 @@ import java.util.concurrent.CompletableFuture;
 import org.apache.pulsar.client.api.PulsarClientException;
 import org.apache.pulsar.functions.api.Context;
 import org.apache.pulsar.functions.api.Function;
+import org.apache.pulsar.functions.api.Record;
 
 /**
  * Decide: {@code scores} to {@code decisions} (the function's output), plus a copy to {@code
@@ -26,6 +27,7 @@ public class DecideFunction implements Function<byte[], CompletableFuture<Decisi
   private String alerts;
   private String ok;
   private DeadLetters deadLetters;
+  private Retries retries;
 
   @Override
   public void initialize(Context context) {
@@ -36,11 +38,18 @@ public class DecideFunction implements Function<byte[], CompletableFuture<Decisi
     alerts = Topics.FRAUD_ALERTS.in(namespace);
     ok = Topics.TRANSACTIONS_OK.in(namespace);
     deadLetters = new DeadLetters(context, "decide");
+    retries =
+        new Retries(
+            context,
+            "decide",
+            deadLetters,
+            io.decisionflow.stages.RetryPolicy.load(context.getUserConfigMap()));
   }
 
   @Override
   public CompletableFuture<Decision> process(byte[] input, Context context)
       throws PulsarClientException {
+    Record<?> record = context.getCurrentRecord();
     Decision decision;
     try {
       Score score = Records.parse(input, Score.parser(), "Score");
@@ -63,6 +72,9 @@ public class DecideFunction implements Function<byte[], CompletableFuture<Decisi
         .key(decision.getCardId())
         .value(decision)
         .sendAsync()
-        .thenApply(sent -> decision);
+        .thenApply(sent -> decision)
+        // A copy that could not be sent: the record is tried again later (no decision now).
+        .exceptionallyCompose(
+            failure -> retries.afterFailure(record, input, failure).thenApply(v -> null));
   }
 }

@@ -87,6 +87,7 @@ public class EnrichFunction implements Function<byte[], EnrichedTransaction> {
   private JmxGauges gauges;
   private EnrichStage stage;
   private DeadLetters deadLetters;
+  private Retries retries;
   private Output output;
   private Semaphore pending;
   private int maxPending;
@@ -127,6 +128,12 @@ public class EnrichFunction implements Function<byte[], EnrichedTransaction> {
     stage =
         new EnrichStage(config, new PulsarCardStateStore(context), merchants, Clock.systemUTC());
     deadLetters = new DeadLetters(context, "enrich");
+    retries =
+        new Retries(
+            context,
+            "enrich",
+            deadLetters,
+            io.decisionflow.stages.RetryPolicy.load(context.getUserConfigMap()));
     maxPending = config.maxPendingRecords;
     pending = new Semaphore(maxPending);
     output = outputs.open(context, config);
@@ -180,13 +187,25 @@ public class EnrichFunction implements Function<byte[], EnrichedTransaction> {
           pending.release();
           if (failure == null) {
             record.ack();
-          } else {
-            log.warn(
-                "enrich: record {} failed, it will be redelivered: {}",
-                record.getKey().orElse(""),
-                failure.toString());
-            record.fail();
+            return;
           }
+          // Tried again later from a copy (or dead-lettered after the last attempt); failed
+          // only if even that cannot be stored, and then Pulsar delivers it again.
+          retries
+              .afterFailure(record, input, failure)
+              .whenComplete(
+                  (v, stored) -> {
+                    if (stored == null) {
+                      record.ack();
+                    } else {
+                      log.warn(
+                          "enrich: record {} failed and could not be retried, it will be"
+                              + " redelivered: {}",
+                          record.getKey().orElse(""),
+                          stored.toString());
+                      record.fail();
+                    }
+                  });
         });
     return null;
   }

@@ -20,6 +20,7 @@ import java.util.function.Consumer;
 import org.apache.pulsar.client.api.PulsarClientException;
 import org.apache.pulsar.functions.api.Context;
 import org.apache.pulsar.functions.api.Function;
+import org.apache.pulsar.functions.api.Record;
 import org.slf4j.Logger;
 
 /**
@@ -63,6 +64,7 @@ public class RouteFunction implements Function<byte[], CompletableFuture<Void>> 
   private Set<String> knownSlots;
   private BusinessNamespace namespace;
   private DeadLetters deadLetters;
+  private Retries retries;
   private TableSource tables;
   private Context context;
   private Logger log;
@@ -91,6 +93,12 @@ public class RouteFunction implements Function<byte[], CompletableFuture<Void>> 
     namespace = new BusinessNamespace(context.getTenant(), context.getNamespace());
     statusTopic = Topics.ROUTING_STATUS.in(namespace);
     deadLetters = new DeadLetters(context, "route");
+    retries =
+        new Retries(
+            context,
+            "route",
+            deadLetters,
+            io.decisionflow.stages.RetryPolicy.load(context.getUserConfigMap()));
     RoutingTable initial = config.toTable();
     stage = new RouteStage(RoutingTables.validate(initial, knownSlots), Clock.systemUTC());
     tables = sources.open(context, Topics.ROUTING.in(namespace));
@@ -170,6 +178,7 @@ public class RouteFunction implements Function<byte[], CompletableFuture<Void>> 
   @Override
   public CompletableFuture<Void> process(byte[] input, Context context)
       throws PulsarClientException {
+    Record<?> record = context.getCurrentRecord();
     List<ScoringRequest> requests;
     try {
       requests =
@@ -188,7 +197,8 @@ public class RouteFunction implements Function<byte[], CompletableFuture<Void>> 
               .value(request)
               .sendAsync();
     }
-    return sent.length == 1 ? sent[0].thenApply(id -> null) : CompletableFuture.allOf(sent);
+    return CompletableFuture.allOf(sent)
+        .exceptionallyCompose(failure -> retries.afterFailure(record, input, failure));
   }
 
   private void publishStatus(

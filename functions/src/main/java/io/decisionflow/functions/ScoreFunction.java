@@ -30,6 +30,7 @@ import java.util.function.LongSupplier;
 import org.apache.pulsar.client.api.PulsarClientException;
 import org.apache.pulsar.functions.api.Context;
 import org.apache.pulsar.functions.api.Function;
+import org.apache.pulsar.functions.api.Record;
 import org.slf4j.Logger;
 
 /**
@@ -56,6 +57,7 @@ public class ScoreFunction implements Function<byte[], CompletableFuture<Score>>
   private MicroBatcher<ScoreStage.Prepared, Score> batcher;
   private MicroBatchTimer timer;
   private DeadLetters deadLetters;
+  private Retries retries;
   private ShadowScores shadowScores;
   private ModelDeployments deployments;
   private ModelLoader loader;
@@ -110,6 +112,12 @@ public class ScoreFunction implements Function<byte[], CompletableFuture<Score>>
             Clock.systemUTC());
     timer = MicroBatchTimer.start(batcher, "score-" + config.modelSlot + "-batches");
     deadLetters = new DeadLetters(context, "score");
+    retries =
+        new Retries(
+            context,
+            "score",
+            deadLetters,
+            io.decisionflow.stages.RetryPolicy.load(context.getUserConfigMap()));
     shadowScores = new ShadowScores(context);
     gauges = registerGauges(context);
     deployments.follow(this::switchTo);
@@ -309,6 +317,7 @@ public class ScoreFunction implements Function<byte[], CompletableFuture<Score>>
 
   @Override
   public CompletableFuture<Score> process(byte[] input, Context context) {
+    Record<?> record = context.getCurrentRecord();
     ScoreStage.Prepared prepared;
     try {
       prepared = stage.prepare(Records.parse(input, ScoringRequest.parser(), "ScoringRequest"));
@@ -316,7 +325,9 @@ public class ScoreFunction implements Function<byte[], CompletableFuture<Score>>
       return deadLetters.send(input, e).thenApply(sent -> null);
     }
     CompletableFuture<Score> scored = batcher.submit(prepared);
-    return prepared.request().getShadow() ? scored.thenCompose(shadowScores::divert) : scored;
+    return (prepared.request().getShadow() ? scored.thenCompose(shadowScores::divert) : scored)
+        .exceptionallyCompose(
+            failure -> retries.afterFailure(record, input, failure).thenApply(v -> null));
   }
 
   /**

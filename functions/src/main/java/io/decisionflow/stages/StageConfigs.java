@@ -30,18 +30,23 @@ public final class StageConfigs {
 
   /**
    * Binds {@code userConfig} to {@code type} and validates it. Keys starting with {@code _} are
-   * deployment metadata (e.g. the checksum of the deployed code) and are not settings.
+   * deployment metadata (e.g. the checksum of the deployed code) and are not settings; the retry
+   * settings every stage takes ({@link RetryPolicy}) are checked here and left out of {@code type}.
    */
   public static <T extends Validated> T load(Map<String, Object> userConfig, Class<T> type) {
     Map<String, Object> settings = new LinkedHashMap<>();
     if (userConfig != null) {
       userConfig.forEach(
           (key, value) -> {
-            if (!key.startsWith("_")) {
+            if (!key.startsWith("_")
+                && !key.equals(RetryPolicy.MAX_ATTEMPTS)
+                && !key.equals(RetryPolicy.RETRY_DELAY_MS)) {
               settings.put(key, value);
             }
           });
     }
+    // Every stage takes the retry settings; checked here so that a bad one fails at deploy.
+    RetryPolicy.load(userConfig);
     T config;
     try {
       config = MAPPER.convertValue(settings, type);

@@ -197,7 +197,7 @@ class EnrichFunctionTest {
   }
 
   @Test
-  void failsTheRecordWhenTheStoredStateIsNotACardState() throws Exception {
+  void retriesTheRecordFromADelayedCopyWhenTheStoredStateIsNotACardState() throws Exception {
     // Given
     byte[] input = transaction().build().toByteArray();
     FakeContext context = context(Map.of(), input);
@@ -207,10 +207,48 @@ class EnrichFunctionTest {
     // When
     process(function, input, context);
 
-    // Then: the record fails (to be retried), it does not hang, and nothing is published
-    assertThat(record.fails()).isEqualTo(1);
-    assertThat(record.acks()).isZero();
+    // Then: a copy for attempt 2 goes back to transactions after 1 s (the default wait), the
+    // original is acknowledged once the copy is stored, and nothing is published
+    List<FakeContext.Output> copies =
+        context.outputs().stream().filter(o -> o.topic().equals(TRANSACTIONS)).toList();
+    assertThat(copies).hasSize(1);
+    assertThat((byte[]) copies.get(0).value()).isEqualTo(input);
+    assertThat(copies.get(0).key()).isEqualTo("card-1");
+    assertThat(copies.get(0).properties())
+        .containsEntry(Retries.ATTEMPT, "2")
+        .containsEntry("origin", "test");
+    assertThat(copies.get(0).deliverAfterMs()).isEqualTo(1000L);
+    assertThat(record.acks()).isEqualTo(1);
+    assertThat(record.fails()).isZero();
     assertThat(published).isEmpty();
+    assertThat(context.outputsTo(DEAD_LETTERS, DeadLetter.class)).isEmpty();
+  }
+
+  @Test
+  void deadLettersTheRecordAfterItsLastAttemptWithTheAttemptsAndTheCause() throws Exception {
+    // Given: the 3rd attempt of a record, with maxAttempts 3
+    byte[] input = transaction().build().toByteArray();
+    FakeContext context = context(Map.of("maxAttempts", 3), input);
+    record.withProperty(Retries.ATTEMPT, "3");
+    context.putState("card:card-1", ByteBuffer.wrap(MALFORMED));
+    EnrichFunction function = initialized(context);
+
+    // When
+    process(function, input, context);
+
+    // Then: no further copy; a dead letter that says how often and why; acknowledged
+    assertThat(context.outputs()).noneMatch(o -> o.topic().equals(TRANSACTIONS));
+    List<DeadLetter> letters = context.outputsTo(DEAD_LETTERS, DeadLetter.class);
+    assertThat(letters).hasSize(1);
+    DeadLetter letter = letters.get(0);
+    assertThat(letter.getStage()).isEqualTo("enrich");
+    assertThat(letter.getAttempts()).isEqualTo(3);
+    assertThat(letter.getReason()).startsWith("enrich failed 3 times, last: ");
+    assertThat(letter.getErrorClass()).isNotBlank();
+    assertThat(letter.getOriginal().toByteArray()).isEqualTo(input);
+    assertThat(letter.getPropertiesMap()).containsEntry(Retries.ATTEMPT, "3");
+    assertThat(record.acks()).isEqualTo(1);
+    assertThat(record.fails()).isZero();
   }
 
   @Test

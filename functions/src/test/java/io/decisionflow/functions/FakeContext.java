@@ -39,7 +39,8 @@ public final class FakeContext implements Context {
       Object value,
       Map<String, String> properties,
       Long eventTime,
-      Schema<?> schema) {}
+      Schema<?> schema,
+      Long deliverAfterMs) {}
 
   private final String tenant;
   private final String namespace;
@@ -50,6 +51,7 @@ public final class FakeContext implements Context {
   private final Map<String, String> secrets = new ConcurrentHashMap<>();
   private final List<Output> outputs = new CopyOnWriteArrayList<>();
   private final List<Throwable> fatals = new CopyOnWriteArrayList<>();
+  private final java.util.Set<String> failingTopics = ConcurrentHashMap.newKeySet();
   private final AtomicLong sequence = new AtomicLong();
   private final Logger logger = LoggerFactory.getLogger(FakeContext.class);
   private volatile Record<?> currentRecord;
@@ -83,6 +85,18 @@ public final class FakeContext implements Context {
     return this;
   }
 
+  /** Makes every send to {@code topic} fail, as a broker that is away would. */
+  public FakeContext failSendsTo(String topic) {
+    failingTopics.add(topic);
+    return this;
+  }
+
+  /** Lets sends to {@code topic} succeed again. */
+  public FakeContext healSendsTo(String topic) {
+    failingTopics.remove(topic);
+    return this;
+  }
+
   public FakeContext withSecret(String name, String value) {
     secrets.put(name, value);
     return this;
@@ -98,6 +112,7 @@ public final class FakeContext implements Context {
     private final String topic;
     private final String key;
     private final T value;
+    private final Map<String, String> properties = new LinkedHashMap<>(Map.of("origin", "test"));
     private int acks;
     private int fails;
 
@@ -105,6 +120,12 @@ public final class FakeContext implements Context {
       this.topic = topic;
       this.key = key;
       this.value = value;
+    }
+
+    /** Adds a message property, e.g. the attempt number of a retried record. */
+    public FakeRecord<T> withProperty(String name, String value) {
+      properties.put(name, value);
+      return this;
     }
 
     @Override
@@ -124,7 +145,7 @@ public final class FakeContext implements Context {
 
     @Override
     public Map<String, String> getProperties() {
-      return Map.of("origin", "test");
+      return Collections.unmodifiableMap(properties);
     }
 
     @Override
@@ -341,7 +362,7 @@ public final class FakeContext implements Context {
   @Deprecated
   @Override
   public <X> CompletableFuture<Void> publish(String topicName, X object) {
-    outputs.add(new Output(topicName, null, object, Map.of(), null, null));
+    outputs.add(new Output(topicName, null, object, Map.of(), null, null, null));
     return CompletableFuture.completedFuture(null);
   }
 
@@ -385,6 +406,7 @@ public final class FakeContext implements Context {
     private String key;
     private transient T value;
     private Long eventTime;
+    private Long deliverAfterMs;
 
     CapturingMessageBuilder(String topic, Schema<T> schema) {
       this.topic = topic;
@@ -395,12 +417,23 @@ public final class FakeContext implements Context {
     public MessageId send() {
       outputs.add(
           new Output(
-              topic, key, value, Collections.unmodifiableMap(properties), eventTime, schema));
+              topic,
+              key,
+              value,
+              Collections.unmodifiableMap(properties),
+              eventTime,
+              schema,
+              deliverAfterMs));
       return new FakeMessageId(sequence.incrementAndGet());
     }
 
     @Override
     public CompletableFuture<MessageId> sendAsync() {
+      if (failingTopics.contains(topic)) {
+        return CompletableFuture.failedFuture(
+            new org.apache.pulsar.client.api.PulsarClientException.TimeoutException(
+                "send to " + topic + " timed out"));
+      }
       return CompletableFuture.completedFuture(send());
     }
 
@@ -467,6 +500,7 @@ public final class FakeContext implements Context {
 
     @Override
     public TypedMessageBuilder<T> deliverAfter(long delay, TimeUnit unit) {
+      this.deliverAfterMs = unit.toMillis(delay);
       return this;
     }
 

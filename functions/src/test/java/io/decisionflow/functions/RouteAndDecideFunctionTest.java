@@ -73,6 +73,73 @@ class RouteAndDecideFunctionTest {
   }
 
   @Test
+  void decideRetriesFromADelayedCopyWhenItsCopyCannotBeSentThenDeadLetters() throws Exception {
+    // Given fraud-alerts refuses every send, and 3 attempts at most, 200 ms apart at first
+    byte[] input = score().build().toByteArray();
+    Map<String, Object> config = Map.of("threshold", 0.2, "maxAttempts", 3, "retryDelayMs", 200);
+    FakeContext context = context("decide", config, NS + "scores", input);
+    context.failSendsTo(NS + "fraud-alerts");
+    DecideFunction decide = new DecideFunction();
+    decide.initialize(context);
+
+    // When the first attempt fails: no decision now, a copy for attempt 2 after 200 ms
+    assertThat(decide.process(input, context).join()).isNull();
+    FakeContext.Output copy = context.outputs().get(0);
+    assertThat(copy.topic()).isEqualTo(NS + "scores");
+    assertThat((byte[]) copy.value()).isEqualTo(input);
+    assertThat(copy.properties()).containsEntry(Retries.ATTEMPT, "2");
+    assertThat(copy.deliverAfterMs()).isEqualTo(200L);
+
+    // When the second attempt (the copy) fails: attempt 3 after 400 ms
+    FakeContext second = context("decide", config, NS + "scores", input);
+    ((FakeContext.FakeRecord<?>) second.getCurrentRecord()).withProperty(Retries.ATTEMPT, "2");
+    second.failSendsTo(NS + "fraud-alerts");
+    decide.initialize(second);
+    decide.process(input, second).join();
+    assertThat(second.outputs().get(0).properties()).containsEntry(Retries.ATTEMPT, "3");
+    assertThat(second.outputs().get(0).deliverAfterMs()).isEqualTo(400L);
+
+    // When the third and last fails: a dead letter with 3 attempts and the cause
+    FakeContext third = context("decide", config, NS + "scores", input);
+    ((FakeContext.FakeRecord<?>) third.getCurrentRecord()).withProperty(Retries.ATTEMPT, "3");
+    third.failSendsTo(NS + "fraud-alerts");
+    decide.initialize(third);
+    decide.process(input, third).join();
+    assertThat(third.outputs()).noneMatch(o -> o.topic().equals(NS + "scores"));
+    DeadLetter letter = third.outputsTo(NS + "dead-letters", DeadLetter.class).get(0);
+    assertThat(letter.getStage()).isEqualTo("decide");
+    assertThat(letter.getAttempts()).isEqualTo(3);
+    assertThat(letter.getErrorClass())
+        .isEqualTo("org.apache.pulsar.client.api.PulsarClientException$TimeoutException");
+    assertThat(letter.getReason())
+        .isEqualTo(
+            "decide failed 3 times, last:"
+                + " org.apache.pulsar.client.api.PulsarClientException$TimeoutException: send to "
+                + NS
+                + "fraud-alerts timed out");
+  }
+
+  @Test
+  void routeRetriesFromADelayedCopyWhenARequestCannotBeSent() throws Exception {
+    byte[] input = enriched().build().toByteArray();
+    FakeContext context = context("route", ROUTE_CONFIG, NS + "transactions-enriched", input);
+    context.failSendsTo(NS + "scoring-champion").failSendsTo(NS + "scoring-challenger");
+    RouteFunction route =
+        new RouteFunction((ctx, topic) -> new RouteFunctionTablesTest.FakeTables());
+    route.initialize(context);
+
+    route.process(input, context).join();
+
+    List<FakeContext.Output> copies =
+        context.outputs().stream()
+            .filter(o -> o.topic().equals(NS + "transactions-enriched"))
+            .toList();
+    assertThat(copies).hasSize(1);
+    assertThat(copies.get(0).properties()).containsEntry(Retries.ATTEMPT, "2");
+    assertThat(copies.get(0).deliverAfterMs()).isEqualTo(1000L);
+  }
+
+  @Test
   void decideDeadLettersARecordThatDoesNotParse() throws Exception {
     // Given
     FakeContext context = context("decide", Map.of("threshold", 0.5), NS + "scores", GARBAGE);
