@@ -97,7 +97,7 @@ final class DeadLetters {
           .key(key)
           .value(letter.build())
           .sendAsync();
-    } catch (org.apache.pulsar.client.api.PulsarClientException e) {
+    } catch (org.apache.pulsar.client.api.PulsarClientException | RuntimeException e) {
       return CompletableFuture.failedFuture(e);
     }
   }

@@ -67,14 +67,22 @@ public class DecideFunction implements Function<byte[], CompletableFuture<Decisi
     } catch (InvalidRecordException e) {
       return deadLetters.send(input, e).thenApply(sent -> null);
     }
-    return context
-        .newOutputMessage(DecideStage.isAlert(decision) ? alerts : ok, Topics.DECISIONS.schema())
-        .key(decision.getCardId())
-        .value(decision)
-        .sendAsync()
-        .thenApply(sent -> decision)
-        // A copy that could not be sent: the record is tried again later (no decision now).
-        .exceptionallyCompose(
-            failure -> retries.afterFailure(record, input, failure).thenApply(v -> null));
+    CompletableFuture<Decision> sent;
+    try {
+      sent =
+          context
+              .newOutputMessage(
+                  DecideStage.isAlert(decision) ? alerts : ok, Topics.DECISIONS.schema())
+              .key(decision.getCardId())
+              .value(decision)
+              .sendAsync()
+              .thenApply(id -> decision);
+    } catch (PulsarClientException | RuntimeException e) {
+      // The runtime creates the producer here, and throws if it cannot (e.g. no such topic).
+      sent = CompletableFuture.failedFuture(e);
+    }
+    // A copy that could not be sent: the record is tried again later (no decision now).
+    return sent.exceptionallyCompose(
+        failure -> retries.afterFailure(record, input, failure).thenApply(v -> null));
   }
 }

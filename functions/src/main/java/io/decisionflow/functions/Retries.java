@@ -4,8 +4,6 @@ import io.decisionflow.stages.RetryPolicy;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.apache.pulsar.client.api.PulsarClientException;
 import org.apache.pulsar.client.api.Schema;
@@ -95,16 +93,18 @@ final class Retries {
         copy.deliverAfter(next.delayMs(), TimeUnit.MILLISECONDS);
       }
       return copy.sendAsync().thenApply(id -> null);
-    } catch (PulsarClientException e) {
+    } catch (PulsarClientException | RuntimeException e) {
       return CompletableFuture.failedFuture(e);
     }
   }
 
-  /** The innermost cause, past the wrappers of futures. */
+  /**
+   * The innermost cause: past the wrappers of futures, and of the runtime (e.g. "Unable to create
+   * producer" around the client's TopicDoesNotExistException).
+   */
   static Throwable rootCause(Throwable failure) {
     Throwable t = failure;
-    while ((t instanceof CompletionException || t instanceof ExecutionException)
-        && t.getCause() != null) {
+    while (t.getCause() != null && t.getCause() != t) {
       t = t.getCause();
     }
     return t;

@@ -190,12 +190,17 @@ public class RouteFunction implements Function<byte[], CompletableFuture<Void>> 
     for (int i = 0; i < sent.length; i++) {
       ScoringRequest request = requests.get(i);
       TopicSpec<ScoringRequest> topic = Topics.scoring(request.getModelSlot());
-      sent[i] =
-          context
-              .newOutputMessage(topic.in(namespace), topic.schema())
-              .key(request.getEnriched().getTransaction().getCardId())
-              .value(request)
-              .sendAsync();
+      try {
+        sent[i] =
+            context
+                .newOutputMessage(topic.in(namespace), topic.schema())
+                .key(request.getEnriched().getTransaction().getCardId())
+                .value(request)
+                .sendAsync();
+      } catch (PulsarClientException | RuntimeException e) {
+        // The runtime creates the producer here, and throws if it cannot (e.g. no such topic).
+        sent[i] = CompletableFuture.failedFuture(e);
+      }
     }
     return CompletableFuture.allOf(sent)
         .exceptionallyCompose(failure -> retries.afterFailure(record, input, failure));

@@ -52,6 +52,7 @@ public final class FakeContext implements Context {
   private final List<Output> outputs = new CopyOnWriteArrayList<>();
   private final List<Throwable> fatals = new CopyOnWriteArrayList<>();
   private final java.util.Set<String> failingTopics = ConcurrentHashMap.newKeySet();
+  private final java.util.Set<String> missingTopics = ConcurrentHashMap.newKeySet();
   private final AtomicLong sequence = new AtomicLong();
   private final Logger logger = LoggerFactory.getLogger(FakeContext.class);
   private volatile Record<?> currentRecord;
@@ -88,6 +89,12 @@ public final class FakeContext implements Context {
   /** Makes every send to {@code topic} fail, as a broker that is away would. */
   public FakeContext failSendsTo(String topic) {
     failingTopics.add(topic);
+    return this;
+  }
+
+  /** Makes {@code topic} absent: no producer can be created for it. */
+  public FakeContext withoutTopic(String topic) {
+    missingTopics.add(topic);
     return this;
   }
 
@@ -368,6 +375,13 @@ public final class FakeContext implements Context {
 
   @Override
   public <X> TypedMessageBuilder<X> newOutputMessage(String topicName, Schema<X> schema) {
+    if (missingTopics.contains(topicName)) {
+      // What the function runtime does when it cannot create the topic's producer.
+      throw new RuntimeException(
+          "Unable to create producer for topic '" + topicName + "'",
+          new org.apache.pulsar.client.api.PulsarClientException.TopicDoesNotExistException(
+              topicName));
+    }
     return new CapturingMessageBuilder<>(topicName, schema);
   }
 

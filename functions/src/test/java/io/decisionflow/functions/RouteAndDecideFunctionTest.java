@@ -120,6 +120,25 @@ class RouteAndDecideFunctionTest {
   }
 
   @Test
+  void decideRetriesWhenTheProducerOfItsCopyCannotBeCreated() throws Exception {
+    // Given fraud-alerts does not exist (the runtime throws when it creates the producer)
+    byte[] input = score().build().toByteArray();
+    FakeContext context = context("decide", Map.of("threshold", 0.2), NS + "scores", input);
+    context.withoutTopic(NS + "fraud-alerts");
+    DecideFunction decide = new DecideFunction();
+    decide.initialize(context);
+
+    // When
+    Decision decision = decide.process(input, context).join();
+
+    // Then no decision now, and a copy for the next attempt
+    assertThat(decision).isNull();
+    assertThat(context.outputs()).hasSize(1);
+    assertThat(context.outputs().get(0).topic()).isEqualTo(NS + "scores");
+    assertThat(context.outputs().get(0).properties()).containsEntry(Retries.ATTEMPT, "2");
+  }
+
+  @Test
   void routeRetriesFromADelayedCopyWhenARequestCannotBeSent() throws Exception {
     byte[] input = enriched().build().toByteArray();
     FakeContext context = context("route", ROUTE_CONFIG, NS + "transactions-enriched", input);
