@@ -5,10 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import com.google.protobuf.util.JsonFormat;
 import io.decisionflow.deploy.BusinessUnit;
-import io.decisionflow.deploy.FunctionDeployer;
 import io.decisionflow.deploy.Pipeline;
-import io.decisionflow.deploy.Provisioner;
-import io.decisionflow.deploy.SinkDeployer;
 import io.decisionflow.schemas.BusinessNamespace;
 import io.decisionflow.schemas.Decision;
 import io.decisionflow.schemas.Topics;
@@ -69,13 +66,7 @@ class DecisionArchiveIT {
     archive.secrets.put("accessKey", S3Server.ACCESS_KEY);
     archive.secrets.put("secretKey", S3Server.SECRET_KEY);
     unit.pipeline.sinks.put("decisions-archive", archive);
-    Pipeline pipeline = new Pipeline(pulsar.admin(), pulsar.projectDir(), System.out::println);
-    new Provisioner(pulsar.admin(), System.out::println).provision(unit, pipeline.modelSlots());
-    SinkDeployer sinks = new SinkDeployer(pulsar.admin(), System.out::println);
-    for (SinkDeployer.Deployment d : pipeline.renderSinks(unit)) {
-      assertThat(sinks.apply(d)).isEqualTo(FunctionDeployer.Outcome.CREATED);
-    }
-    pipeline.awaitRunning(unit, Duration.ofMinutes(3));
+    TestUnits.provisionAndDeploySinksAlone(pulsar, unit);
   }
 
   @AfterAll

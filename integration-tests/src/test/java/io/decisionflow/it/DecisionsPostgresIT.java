@@ -4,10 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.decisionflow.deploy.BusinessUnit;
-import io.decisionflow.deploy.FunctionDeployer;
 import io.decisionflow.deploy.Pipeline;
-import io.decisionflow.deploy.Provisioner;
-import io.decisionflow.deploy.SinkDeployer;
 import io.decisionflow.schemas.BusinessNamespace;
 import io.decisionflow.schemas.Decision;
 import io.decisionflow.schemas.Topics;
@@ -56,13 +53,7 @@ class DecisionsPostgresIT {
     ns = unit.pipelineNamespace();
     TestUnits.withPostgresSink(unit);
     database = unit.tenant.replace('-', '_');
-    Pipeline pipeline = new Pipeline(pulsar.admin(), pulsar.projectDir(), System.out::println);
-    new Provisioner(pulsar.admin(), System.out::println).provision(unit, pipeline.modelSlots());
-    SinkDeployer sinks = new SinkDeployer(pulsar.admin(), System.out::println);
-    for (SinkDeployer.Deployment d : pipeline.renderSinks(unit)) {
-      assertThat(sinks.apply(d)).isEqualTo(FunctionDeployer.Outcome.CREATED);
-    }
-    pipeline.awaitRunning(unit, Duration.ofMinutes(3));
+    TestUnits.provisionAndDeploySinksAlone(pulsar, unit);
     // Unbatched: the subscription's backlog then counts records, not producer batches.
     producer =
         pulsar

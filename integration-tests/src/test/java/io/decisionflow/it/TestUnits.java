@@ -7,6 +7,8 @@ import io.decisionflow.deploy.DecisionsDatabase;
 import io.decisionflow.deploy.FunctionDeployer;
 import io.decisionflow.deploy.LocalPostgres;
 import io.decisionflow.deploy.Pipeline;
+import io.decisionflow.deploy.Provisioner;
+import io.decisionflow.deploy.SinkDeployer;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
@@ -64,6 +66,18 @@ final class TestUnits {
             pulsar.projectDir());
     assertThat(new FunctionDeployer(pulsar.admin(), System.out::println).apply(deployment))
         .isEqualTo(FunctionDeployer.Outcome.CREATED);
+    pipeline.awaitRunning(unit, Duration.ofMinutes(3));
+  }
+
+  /** Provisions {@code unit}, creates its sinks (and no function), and waits until they run. */
+  static void provisionAndDeploySinksAlone(PulsarStandalone pulsar, BusinessUnit unit)
+      throws Exception {
+    Pipeline pipeline = new Pipeline(pulsar.admin(), pulsar.projectDir(), System.out::println);
+    new Provisioner(pulsar.admin(), System.out::println).provision(unit, pipeline.modelSlots());
+    SinkDeployer sinks = new SinkDeployer(pulsar.admin(), System.out::println);
+    for (SinkDeployer.Deployment d : pipeline.renderSinks(unit)) {
+      assertThat(sinks.apply(d)).isEqualTo(FunctionDeployer.Outcome.CREATED);
+    }
     pipeline.awaitRunning(unit, Duration.ofMinutes(3));
   }
 }
