@@ -177,6 +177,54 @@ final class DemoCommand implements Callable<Integer> {
     return 0;
   }
 
+  /**
+   * Puts back the unit's configured routing table if the unit's {@code routing} topic holds another
+   * one, e.g. a rollback the guard published in an earlier run: each demo starts from the unit's
+   * file.
+   */
+  private static void resetRouting(PulsarClient client, Pipeline pipeline, BusinessUnit unit)
+      throws Exception {
+    BusinessNamespace ns = unit.pipelineNamespace();
+    io.decisionflow.deploy.RoutingRegistry registry =
+        new io.decisionflow.deploy.RoutingRegistry(
+            client, line -> System.out.println("[routing] " + line));
+    java.util.Optional<io.decisionflow.schemas.control.RoutingTable> current = registry.current(ns);
+    if (current.isEmpty()) {
+      return;
+    }
+    for (var template : io.decisionflow.deploy.FunctionDeployer.readAll(pipeline.functionsDir())) {
+      if (!"io.decisionflow.functions.RouteFunction".equals(template.getClassName())) {
+        continue;
+      }
+      Map<String, Object> userConfig = new java.util.LinkedHashMap<>();
+      if (template.getUserConfig() != null) {
+        userConfig.putAll(template.getUserConfig());
+      }
+      userConfig.putAll(unit.function(template.getName()).userConfig);
+      io.decisionflow.schemas.control.RoutingTable configured =
+          io.decisionflow.stages.StageConfigs.load(
+                  userConfig, io.decisionflow.stages.route.RouteConfig.class)
+              .toTable();
+      if (io.decisionflow.stages.route.RoutingTables.sameRouting(current.get(), configured)) {
+        return;
+      }
+      System.out.printf(
+          "[routing] %s routes by %s (%s), left by an earlier run; putting back the unit's"
+              + " table%n",
+          ns,
+          current.get().getVersion(),
+          io.decisionflow.stages.route.RoutingTables.describe(current.get()));
+      registry.publish(
+          ns,
+          configured.toBuilder()
+              .setVersion(configured.getVersion() + "-demo-" + System.currentTimeMillis())
+              .setReason("demo: the unit's configured table")
+              .build(),
+          pipeline.routingSlots(unit));
+      return;
+    }
+  }
+
   /** Points the archive sink at the local store, which must answer. */
   private void useLocalArchive(BusinessUnit.SinkSettings sink) {
     try {
@@ -253,6 +301,7 @@ final class DemoCommand implements Callable<Integer> {
             store,
             "demo");
       }
+      resetRouting(client, pipeline, unit);
       pipeline.deploy(unit, Map.of());
     }
     pipeline.awaitRunning(unit, Duration.ofSeconds(180));
