@@ -167,19 +167,7 @@ class DecisionsPostgresIT {
   }
 
   private Map<String, Double> scores(String prefix) throws Exception {
-    Map<String, Double> scores = new HashMap<>();
-    try (Connection c = postgres.server().connect(database);
-        PreparedStatement q =
-            c.prepareStatement(
-                "SELECT transaction_id, score FROM decisions WHERE transaction_id LIKE ?")) {
-      q.setString(1, prefix + "%");
-      try (ResultSet rs = q.executeQuery()) {
-        while (rs.next()) {
-          assertThat(scores.put(rs.getString(1), rs.getDouble(2))).isNull();
-        }
-      }
-    }
-    return scores;
+    return postgres.scores(database, prefix);
   }
 
   private static Map<String, Double> scoresOf(List<Decision> decisions) {

@@ -356,19 +356,7 @@ class PipelineIT {
 
   /** transaction_id to score of the rows of the unit's database whose id starts with prefix. */
   private Map<String, Double> postgresRows(String prefix) throws Exception {
-    Map<String, Double> rows = new java.util.HashMap<>();
-    try (java.sql.Connection c = PostgresServer.get().server().connect(database);
-        java.sql.PreparedStatement q =
-            c.prepareStatement(
-                "SELECT transaction_id, score FROM decisions WHERE transaction_id LIKE ?")) {
-      q.setString(1, prefix + "%");
-      try (java.sql.ResultSet rs = q.executeQuery()) {
-        while (rs.next()) {
-          assertThat(rows.put(rs.getString(1), rs.getDouble(2))).isNull();
-        }
-      }
-    }
-    return rows;
+    return PostgresServer.get().scores(database, prefix);
   }
 
   @Test

@@ -48,4 +48,26 @@ final class PostgresServer {
   LocalPostgres server() {
     return server;
   }
+
+  /**
+   * transaction_id to score of the rows of {@code database}'s decisions table whose transaction id
+   * starts with {@code prefix}; a transaction id twice fails the test.
+   */
+  java.util.Map<String, Double> scores(String database, String prefix) throws Exception {
+    java.util.Map<String, Double> scores = new java.util.HashMap<>();
+    try (java.sql.Connection c = server.connect(database);
+        java.sql.PreparedStatement q =
+            c.prepareStatement(
+                "SELECT transaction_id, score FROM decisions WHERE transaction_id LIKE ?")) {
+      q.setString(1, prefix + "%");
+      try (java.sql.ResultSet rs = q.executeQuery()) {
+        while (rs.next()) {
+          org.assertj.core.api.Assertions.assertThat(scores.put(rs.getString(1), rs.getDouble(2)))
+              .as("second row of %s", rs.getString(1))
+              .isNull();
+        }
+      }
+    }
+    return scores;
+  }
 }

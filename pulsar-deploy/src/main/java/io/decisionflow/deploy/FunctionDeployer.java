@@ -196,34 +196,55 @@ public final class FunctionDeployer {
    * worker keeps its own copy): the code is compared by the checksum in userConfig.
    */
   static List<String> differences(FunctionConfig wanted, FunctionConfig current) {
+    return differences(
+        wanted,
+        current,
+        "jar",
+        "userConfig",
+        inputTopics(wanted.getInputs(), wanted.getInputSpecs()),
+        inputTopics(current.getInputs(), current.getInputSpecs()));
+  }
+
+  /**
+   * Settings of {@code wanted} (a function or sink config) that {@code current} does not have, as
+   * JSON: {@code code} (the jar or archive path) is not compared; the input topics are compared as
+   * sets under the name {@code inputs} (the worker returns them under inputSpecs); {@code exact}
+   * (the user settings) must match key for key, the rest only in what {@code wanted} sets.
+   */
+  static List<String> differences(
+      Object wanted,
+      Object current,
+      String code,
+      String exact,
+      java.util.Set<String> wantedTopics,
+      java.util.Set<String> currentTopics) {
     ObjectNode want = JSON.valueToTree(wanted);
     JsonNode have = JSON.valueToTree(current);
-    want.remove("jar");
-    List<String> differences = new ArrayList<>();
-    // The worker returns every input topic under inputSpecs, not inputs: compare the topic sets.
+    want.remove(code);
     want.remove("inputs");
-    if (!inputTopics(wanted).equals(inputTopics(current))) {
+    List<String> differences = new ArrayList<>();
+    if (!wantedTopics.equals(currentTopics)) {
       differences.add("inputs");
     }
     Iterator<Map.Entry<String, JsonNode>> fields = want.fields();
     while (fields.hasNext()) {
       Map.Entry<String, JsonNode> field = fields.next();
-      JsonNode actual = have.get(field.getKey());
-      boolean exact = field.getKey().equals("userConfig");
-      if (!sameValue(field.getValue(), actual, exact)) {
+      if (!sameValue(field.getValue(), have.get(field.getKey()), field.getKey().equals(exact))) {
         differences.add(field.getKey());
       }
     }
     return differences;
   }
 
-  private static java.util.Set<String> inputTopics(FunctionConfig config) {
+  /** The input topics of a function or sink config: its inputs and the keys of its inputSpecs. */
+  static java.util.Set<String> inputTopics(
+      java.util.Collection<String> inputs, Map<String, ?> inputSpecs) {
     java.util.Set<String> topics = new java.util.TreeSet<>();
-    if (config.getInputs() != null) {
-      topics.addAll(config.getInputs());
+    if (inputs != null) {
+      topics.addAll(inputs);
     }
-    if (config.getInputSpecs() != null) {
-      topics.addAll(config.getInputSpecs().keySet());
+    if (inputSpecs != null) {
+      topics.addAll(inputSpecs.keySet());
     }
     return topics;
   }

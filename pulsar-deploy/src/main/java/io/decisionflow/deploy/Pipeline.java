@@ -126,6 +126,21 @@ public final class Pipeline {
    * @throws ConfigException if the route function's userConfig is invalid
    */
   public Set<String> routingSlots(BusinessUnit unit) {
+    return routeConfig(unit)
+        .map(RouteConfig::knownSlots)
+        .orElseGet(() -> new LinkedHashSet<>(modelSlots()));
+  }
+
+  /**
+   * The routing table {@code unit}'s route function starts with (its function config with the
+   * unit's settings), if the pipeline has a route function.
+   */
+  public java.util.Optional<io.decisionflow.schemas.control.RoutingTable> configuredRoutingTable(
+      BusinessUnit unit) {
+    return routeConfig(unit).map(RouteConfig::toTable);
+  }
+
+  private java.util.Optional<RouteConfig> routeConfig(BusinessUnit unit) {
     for (FunctionConfig template : FunctionDeployer.readAll(functionsDir())) {
       if (ROUTE_FUNCTION.equals(template.getClassName())) {
         Map<String, Object> userConfig = new LinkedHashMap<>();
@@ -133,10 +148,10 @@ public final class Pipeline {
           userConfig.putAll(template.getUserConfig());
         }
         userConfig.putAll(unit.function(template.getName()).userConfig);
-        return StageConfigs.load(userConfig, RouteConfig.class).knownSlots();
+        return java.util.Optional.of(StageConfigs.load(userConfig, RouteConfig.class));
       }
     }
-    return new LinkedHashSet<>(modelSlots());
+    return java.util.Optional.empty();
   }
 
   /**
@@ -411,24 +426,13 @@ public final class Pipeline {
     } catch (PulsarAdminException e) {
       return "sink " + name + " (status: " + e.getMessage() + ")";
     }
-    if (status.getNumInstances() > 0 && status.getNumRunning() == status.getNumInstances()) {
-      return null;
-    }
-    StringBuilder problem =
-        new StringBuilder("sink ")
-            .append(name)
-            .append(" (")
-            .append(status.getNumRunning())
-            .append('/')
-            .append(status.getNumInstances())
-            .append(" running");
-    for (SinkStatus.SinkInstanceStatus instance : status.getInstances()) {
-      String error = instance.getStatus().getError();
-      if (error != null && !error.isBlank() && !error.startsWith("UNAVAILABLE")) {
-        problem.append("; instance ").append(instance.getInstanceId()).append(": ").append(error);
-      }
-    }
-    return problem.append(')').toString();
+    return notRunning(
+        "sink " + name,
+        status.getNumRunning(),
+        status.getNumInstances(),
+        status.getInstances().stream()
+            .map(i -> Map.entry(i.getInstanceId(), String.valueOf(i.getStatus().getError())))
+            .toList());
   }
 
   private List<String> functionNames(BusinessNamespace ns) {
@@ -447,21 +451,39 @@ public final class Pipeline {
     } catch (PulsarAdminException e) {
       return name + " (status: " + e.getMessage() + ")";
     }
-    if (status.getNumInstances() > 0 && status.getNumRunning() == status.getNumInstances()) {
+    return notRunning(
+        name,
+        status.getNumRunning(),
+        status.getNumInstances(),
+        status.getInstances().stream()
+            .map(i -> Map.entry(i.getInstanceId(), String.valueOf(i.getStatus().getError())))
+            .toList());
+  }
+
+  /**
+   * Null if all {@code instances} instances run, else "what (running/instances running; instance
+   * id: error ...)" with the errors of the instances that report one.
+   */
+  private static String notRunning(
+      String what, int running, int instances, List<Map.Entry<Integer, String>> errors) {
+    if (instances > 0 && running == instances) {
       return null;
     }
     StringBuilder problem =
-        new StringBuilder(name)
+        new StringBuilder(what)
             .append(" (")
-            .append(status.getNumRunning())
+            .append(running)
             .append('/')
-            .append(status.getNumInstances())
+            .append(instances)
             .append(" running");
-    for (FunctionStatus.FunctionInstanceStatus instance : status.getInstances()) {
-      String error = instance.getStatus().getError();
+    for (Map.Entry<Integer, String> error : errors) {
       // Until an instance's process answers, its status reads "UNAVAILABLE": it is starting.
-      if (error != null && !error.isBlank() && !error.startsWith("UNAVAILABLE")) {
-        problem.append("; instance ").append(instance.getInstanceId()).append(": ").append(error);
+      String text = error.getValue();
+      if (text != null
+          && !text.isBlank()
+          && !text.equals("null")
+          && !text.startsWith("UNAVAILABLE")) {
+        problem.append("; instance ").append(error.getKey()).append(": ").append(text);
       }
     }
     return problem.append(')').toString();

@@ -1,21 +1,16 @@
 package io.decisionflow.deploy;
 
 import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.decisionflow.schemas.BusinessNamespace;
 import io.decisionflow.stages.ConfigException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeSet;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.stream.Stream;
@@ -209,33 +204,12 @@ public final class SinkDeployer {
    * compared, and the archive by the checksum in the runtime flags (the worker keeps its own copy).
    */
   static List<String> differences(SinkConfig wanted, SinkConfig current) {
-    ObjectNode want = JSON.valueToTree(wanted);
-    JsonNode have = JSON.valueToTree(current);
-    want.remove("archive");
-    want.remove("inputs");
-    List<String> differences = new ArrayList<>();
-    if (!inputTopics(wanted).equals(inputTopics(current))) {
-      differences.add("inputs");
-    }
-    Iterator<Map.Entry<String, JsonNode>> fields = want.fields();
-    while (fields.hasNext()) {
-      Map.Entry<String, JsonNode> field = fields.next();
-      if (!FunctionDeployer.sameValue(
-          field.getValue(), have.get(field.getKey()), field.getKey().equals("configs"))) {
-        differences.add(field.getKey());
-      }
-    }
-    return differences;
-  }
-
-  private static TreeSet<String> inputTopics(SinkConfig config) {
-    TreeSet<String> topics = new TreeSet<>();
-    if (config.getInputs() != null) {
-      topics.addAll(config.getInputs());
-    }
-    if (config.getInputSpecs() != null) {
-      topics.addAll(config.getInputSpecs().keySet());
-    }
-    return topics;
+    return FunctionDeployer.differences(
+        wanted,
+        current,
+        "archive",
+        "configs",
+        FunctionDeployer.inputTopics(wanted.getInputs(), wanted.getInputSpecs()),
+        FunctionDeployer.inputTopics(current.getInputs(), current.getInputSpecs()));
   }
 }

@@ -192,37 +192,25 @@ final class DemoCommand implements Callable<Integer> {
     if (current.isEmpty()) {
       return;
     }
-    for (var template : io.decisionflow.deploy.FunctionDeployer.readAll(pipeline.functionsDir())) {
-      if (!"io.decisionflow.functions.RouteFunction".equals(template.getClassName())) {
-        continue;
-      }
-      Map<String, Object> userConfig = new java.util.LinkedHashMap<>();
-      if (template.getUserConfig() != null) {
-        userConfig.putAll(template.getUserConfig());
-      }
-      userConfig.putAll(unit.function(template.getName()).userConfig);
-      io.decisionflow.schemas.control.RoutingTable configured =
-          io.decisionflow.stages.StageConfigs.load(
-                  userConfig, io.decisionflow.stages.route.RouteConfig.class)
-              .toTable();
-      if (io.decisionflow.stages.route.RoutingTables.sameRouting(current.get(), configured)) {
-        return;
-      }
-      System.out.printf(
-          "[routing] %s routes by %s (%s), left by an earlier run; putting back the unit's"
-              + " table%n",
-          ns,
-          current.get().getVersion(),
-          io.decisionflow.stages.route.RoutingTables.describe(current.get()));
-      registry.publish(
-          ns,
-          configured.toBuilder()
-              .setVersion(configured.getVersion() + "-demo-" + System.currentTimeMillis())
-              .setReason("demo: the unit's configured table")
-              .build(),
-          pipeline.routingSlots(unit));
+    java.util.Optional<io.decisionflow.schemas.control.RoutingTable> configured =
+        pipeline.configuredRoutingTable(unit);
+    if (configured.isEmpty()
+        || io.decisionflow.stages.route.RoutingTables.sameRouting(
+            current.get(), configured.get())) {
       return;
     }
+    System.out.printf(
+        "[routing] %s routes by %s (%s), left by an earlier run; putting back the unit's table%n",
+        ns,
+        current.get().getVersion(),
+        io.decisionflow.stages.route.RoutingTables.describe(current.get()));
+    registry.publish(
+        ns,
+        configured.get().toBuilder()
+            .setVersion(configured.get().getVersion() + "-demo-" + System.currentTimeMillis())
+            .setReason("demo: the unit's configured table")
+            .build(),
+        pipeline.routingSlots(unit));
   }
 
   /** Points the archive sink at the local store, which must answer. */
