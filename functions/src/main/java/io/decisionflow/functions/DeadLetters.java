@@ -1,6 +1,7 @@
 package io.decisionflow.functions;
 
 import com.google.protobuf.ByteString;
+import io.decisionflow.metrics.StageMetrics;
 import io.decisionflow.schemas.BusinessNamespace;
 import io.decisionflow.schemas.DeadLetter;
 import io.decisionflow.schemas.Topics;
@@ -18,12 +19,15 @@ import org.apache.pulsar.functions.api.Record;
 final class DeadLetters {
 
   private final Context context;
+  private final StageMetrics metrics;
   private final String stage;
   private final String topic;
 
-  DeadLetters(Context context, String stage) {
+  /** Dead letters of the stage {@code metrics} counts, which it counts by reason. */
+  DeadLetters(Context context, StageMetrics metrics) {
     this.context = context;
-    this.stage = stage;
+    this.metrics = metrics;
+    this.stage = metrics.stage();
     this.topic =
         Topics.DEAD_LETTERS.in(new BusinessNamespace(context.getTenant(), context.getNamespace()));
   }
@@ -34,6 +38,7 @@ final class DeadLetters {
    */
   CompletableFuture<MessageId> send(byte[] original, InvalidRecordException error) {
     Record<?> record = context.getCurrentRecord();
+    metrics.invalid(error.field());
     return send(
         record,
         original,
@@ -52,6 +57,7 @@ final class DeadLetters {
   CompletableFuture<MessageId> gaveUp(
       Record<?> record, byte[] original, Throwable failure, int attempts) {
     Throwable cause = Retries.rootCause(failure);
+    metrics.gaveUp(cause);
     return send(
         record,
         original,
@@ -60,6 +66,11 @@ final class DeadLetters {
         "",
         cause.getClass().getName(),
         attempts);
+  }
+
+  /** The metrics of the stage. */
+  StageMetrics metrics() {
+    return metrics;
   }
 
   private CompletableFuture<MessageId> send(

@@ -1,5 +1,7 @@
 package io.decisionflow.functions;
 
+import io.decisionflow.metrics.InstanceMetrics;
+import io.decisionflow.metrics.StageMetrics;
 import io.decisionflow.schemas.BusinessNamespace;
 import io.decisionflow.schemas.Decision;
 import io.decisionflow.schemas.Score;
@@ -8,7 +10,9 @@ import io.decisionflow.stages.InvalidRecordException;
 import io.decisionflow.stages.StageConfigs;
 import io.decisionflow.stages.decide.DecideConfig;
 import io.decisionflow.stages.decide.DecideStage;
+import io.prometheus.client.Counter;
 import java.time.Clock;
+import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
 import org.apache.pulsar.client.api.PulsarClientException;
 import org.apache.pulsar.functions.api.Context;
@@ -28,16 +32,28 @@ public class DecideFunction implements Function<byte[], CompletableFuture<Decisi
   private String ok;
   private DeadLetters deadLetters;
   private Retries retries;
+  private InstanceMetrics metrics;
+  private StageMetrics stageMetrics;
+  private Counter decisions;
 
   @Override
   public void initialize(Context context) {
     DecideConfig config = StageConfigs.load(context.getUserConfigMap(), DecideConfig.class);
+    metrics = FunctionMetrics.open(context);
+    stageMetrics = new StageMetrics(metrics, "decide");
+    decisions =
+        metrics.counter(
+            "decisionflow_decisions_total",
+            "Decisions made, by arm, model version and decision (alert or ok)",
+            "arm",
+            "model_version",
+            "decision");
     stage = new DecideStage(config, Clock.systemUTC());
     BusinessNamespace namespace =
         new BusinessNamespace(context.getTenant(), context.getNamespace());
     alerts = Topics.FRAUD_ALERTS.in(namespace);
     ok = Topics.TRANSACTIONS_OK.in(namespace);
-    deadLetters = new DeadLetters(context, "decide");
+    deadLetters = new DeadLetters(context, stageMetrics);
     retries =
         new Retries(
             context,
@@ -50,6 +66,7 @@ public class DecideFunction implements Function<byte[], CompletableFuture<Decisi
   public CompletableFuture<Decision> process(byte[] input, Context context)
       throws PulsarClientException {
     Record<?> record = context.getCurrentRecord();
+    long start = stageMetrics.received();
     Decision decision;
     try {
       Score score = Records.parse(input, Score.parser(), "Score");
@@ -76,7 +93,7 @@ public class DecideFunction implements Function<byte[], CompletableFuture<Decisi
               .key(decision.getCardId())
               .value(decision)
               .sendAsync()
-              .thenApply(id -> decision);
+              .thenApply(id -> counted(decision, start));
     } catch (PulsarClientException | RuntimeException e) {
       // The runtime creates the producer here, and throws if it cannot (e.g. no such topic).
       sent = CompletableFuture.failedFuture(e);
@@ -84,5 +101,28 @@ public class DecideFunction implements Function<byte[], CompletableFuture<Decisi
     // A copy that could not be sent: the record is tried again later (no decision now).
     return sent.exceptionallyCompose(
         failure -> retries.afterFailure(record, input, failure).thenApply(v -> null));
+  }
+
+  private Decision counted(Decision decision, long start) {
+    stageMetrics.emitted(start, decision.getEventTimeMs());
+    decisions
+        .labels(
+            decision.getArm(),
+            decision.getModelVersion(),
+            decision.getOutcome().toLowerCase(Locale.ROOT))
+        .inc();
+    return decision;
+  }
+
+  /** The instance's metrics. */
+  InstanceMetrics metrics() {
+    return metrics;
+  }
+
+  @Override
+  public void close() {
+    if (metrics != null) {
+      metrics.close();
+    }
   }
 }

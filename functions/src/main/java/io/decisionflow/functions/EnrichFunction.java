@@ -1,5 +1,7 @@
 package io.decisionflow.functions;
 
+import io.decisionflow.metrics.InstanceMetrics;
+import io.decisionflow.metrics.StageMetrics;
 import io.decisionflow.schemas.BusinessNamespace;
 import io.decisionflow.schemas.EnrichedTransaction;
 import io.decisionflow.schemas.Topics;
@@ -10,9 +12,7 @@ import io.decisionflow.stages.enrich.EnrichConfig;
 import io.decisionflow.stages.enrich.EnrichStage;
 import io.decisionflow.stages.enrich.InMemoryMerchantRisks;
 import java.time.Clock;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -20,7 +20,6 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
-import java.util.function.LongSupplier;
 import org.apache.pulsar.client.api.Producer;
 import org.apache.pulsar.client.api.PulsarClientException;
 import org.apache.pulsar.functions.api.Context;
@@ -45,7 +44,7 @@ import org.slf4j.Logger;
  * without a restart. A tombstone deletes its merchant. A record that cannot enter the table is
  * logged and skipped (see {@link MerchantUpdates}). The table's size, the updates applied and
  * ignored, and the state path's counters are exposed as {@code decisionflow_enrich_*} series (see
- * {@link JmxGauges}).
+ * {@link io.decisionflow.metrics.StageMetrics}).
  */
 public class EnrichFunction implements Function<byte[], EnrichedTransaction> {
 
@@ -84,7 +83,8 @@ public class EnrichFunction implements Function<byte[], EnrichedTransaction> {
   private final InMemoryMerchantRisks merchants = new InMemoryMerchantRisks();
   private final AtomicLong merchantUpdates = new AtomicLong();
   private MerchantSource merchantSource;
-  private JmxGauges gauges;
+  private InstanceMetrics metrics;
+  private StageMetrics stageMetrics;
   private EnrichStage stage;
   private DeadLetters deadLetters;
   private Retries retries;
@@ -125,9 +125,15 @@ public class EnrichFunction implements Function<byte[], EnrichedTransaction> {
       merchantSource.close();
       throw e;
     }
+    metrics = FunctionMetrics.open(context);
+    stageMetrics = new StageMetrics(metrics, "enrich");
     stage =
-        new EnrichStage(config, new PulsarCardStateStore(context), merchants, Clock.systemUTC());
-    deadLetters = new DeadLetters(context, "enrich");
+        new EnrichStage(
+            config,
+            new TimedCardStateStore(new PulsarCardStateStore(context), metrics),
+            merchants,
+            Clock.systemUTC());
+    deadLetters = new DeadLetters(context, stageMetrics);
     retries =
         new Retries(
             context,
@@ -149,7 +155,7 @@ public class EnrichFunction implements Function<byte[], EnrichedTransaction> {
       timer.scheduleWithFixedDelay(stage::flush, period, period, TimeUnit.MILLISECONDS);
     }
     timer.scheduleWithFixedDelay(this::logStatePath, 30, 30, TimeUnit.SECONDS);
-    gauges = registerGauges(context);
+    registerGauges();
     merchantSource.follow(this::apply);
     log.info(
         "enrich: feature spec {}, {} merchants in the reference table (following {}), state flush"
@@ -169,9 +175,12 @@ public class EnrichFunction implements Function<byte[], EnrichedTransaction> {
   public EnrichedTransaction process(byte[] input, Context context) throws InterruptedException {
     Record<?> record = context.getCurrentRecord();
     awaitCapacity();
+    long start = stageMetrics.received();
+    long eventTimeMs = 0;
     CompletableFuture<?> done;
     try {
       Transaction txn = Records.parse(input, Transaction.parser(), "Transaction");
+      eventTimeMs = txn.getEventTimeMs();
       EnrichStage.Outcome outcome = stage.enrich(txn);
       String key = record.getKey().orElse(txn.getCardId());
       CompletableFuture<?> sent =
@@ -180,12 +189,17 @@ public class EnrichFunction implements Function<byte[], EnrichedTransaction> {
               .thenCompose(enriched -> output.send(key, txn.getEventTimeMs(), enriched));
       done = CompletableFuture.allOf(sent, outcome.durable());
     } catch (InvalidRecordException e) {
+      eventTimeMs = -1; // nothing to count as output
       done = deadLetters.send(input, e);
     }
+    long eventTime = eventTimeMs;
     done.whenComplete(
         (ok, failure) -> {
           pending.release();
           if (failure == null) {
+            if (eventTime >= 0) {
+              stageMetrics.emitted(start, eventTime);
+            }
             record.ack();
             return;
           }
@@ -261,6 +275,11 @@ public class EnrichFunction implements Function<byte[], EnrichedTransaction> {
     merchantUpdates.incrementAndGet();
   }
 
+  /** The instance's metrics. */
+  InstanceMetrics metrics() {
+    return metrics;
+  }
+
   /** The merchant table as records see it now. */
   InMemoryMerchantRisks merchants() {
     return merchants;
@@ -268,26 +287,29 @@ public class EnrichFunction implements Function<byte[], EnrichedTransaction> {
 
   /**
    * The merchant table's size, the updates applied and ignored, and the state path's counters, as
-   * {@code decisionflow_enrich_*} series on the worker's {@code /metrics}.
+   * {@code decisionflow_enrich_*} series.
    */
-  private JmxGauges registerGauges(Context context) {
-    Map<String, String> labels = JmxGauges.instanceLabels(context);
-    Map<String, LongSupplier> values = new LinkedHashMap<>();
-    values.put("merchants", merchants::size);
-    values.put("merchant_updates_total", merchantUpdates::get);
-    values.put("merchant_updates_ignored_total", merchantSource::ignored);
-    values.put("state_changes_total", stage::appliedChanges);
-    values.put("state_writes_total", stage::writes);
-    values.put("state_writes_in_flight", stage::writesInFlight);
-    values.put("state_cards_queued", stage::cardsWaitingForWrite);
-    values.put("state_cards_loading", stage::cardsLoading);
-    values.put("state_cards_cached", stage::cachedCards);
-    values.put("records_pending", () -> maxPending - pending.availablePermits());
-    return JmxGauges.register(
-        "enrich",
-        labels,
-        values,
-        "enrich function: the merchant reference table it joins and its card-state path");
+  private void registerGauges() {
+    gauge("merchants", "Merchants in the reference table", merchants::size);
+    gauge("merchant_updates_total", "Merchant table updates applied", merchantUpdates::get);
+    gauge(
+        "merchant_updates_ignored_total",
+        "Merchant records that cannot enter the table",
+        merchantSource::ignored);
+    gauge("state_changes_total", "Card state changes applied", stage::appliedChanges);
+    gauge("state_writes_total", "Card state writes (coalesced changes)", stage::writes);
+    gauge("state_writes_in_flight", "Card state writes in flight", stage::writesInFlight);
+    gauge("state_cards_queued", "Cards waiting for a state write", stage::cardsWaitingForWrite);
+    gauge("state_cards_loading", "Cards whose state is being loaded", stage::cardsLoading);
+    gauge("state_cards_cached", "Cards whose state is cached", stage::cachedCards);
+    gauge(
+        "records_pending",
+        "Records received and not yet settled",
+        () -> maxPending - pending.availablePermits());
+  }
+
+  private void gauge(String name, String help, java.util.function.DoubleSupplier value) {
+    metrics.gauge("decisionflow_enrich_" + name, help, value);
   }
 
   /** Logs what the state path did since the last line: changes, writes, coalescing. */
@@ -336,8 +358,8 @@ public class EnrichFunction implements Function<byte[], EnrichedTransaction> {
     if (merchantSource != null) {
       merchantSource.close();
     }
-    if (gauges != null) {
-      gauges.close();
+    if (metrics != null) {
+      metrics.close();
     }
   }
 }

@@ -1,5 +1,7 @@
 package io.decisionflow.functions;
 
+import io.decisionflow.metrics.InstanceMetrics;
+import io.decisionflow.metrics.StageMetrics;
 import io.decisionflow.schemas.BusinessNamespace;
 import io.decisionflow.schemas.Decision;
 import io.decisionflow.schemas.Topics;
@@ -12,15 +14,12 @@ import io.decisionflow.stages.guard.GuardConfig;
 import io.decisionflow.stages.route.RoutingTables;
 import java.time.Clock;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.LongSupplier;
 import org.apache.pulsar.client.api.PulsarClientException;
 import org.apache.pulsar.functions.api.Context;
 import org.apache.pulsar.functions.api.Function;
@@ -47,7 +46,7 @@ public class GuardFunction implements Function<byte[], CompletableFuture<Void>> 
   private Context context;
   private Logger log;
   private String routingTopic;
-  private JmxGauges gauges;
+  private InstanceMetrics metrics;
   private final AtomicLong rollbacks = new AtomicLong();
   private final AtomicLong counted = new AtomicLong();
 
@@ -77,7 +76,8 @@ public class GuardFunction implements Function<byte[], CompletableFuture<Void>> 
     BusinessNamespace namespace =
         new BusinessNamespace(context.getTenant(), context.getNamespace());
     routingTopic = Topics.ROUTING.in(namespace);
-    deadLetters = new DeadLetters(context, "guard");
+    metrics = FunctionMetrics.open(context);
+    deadLetters = new DeadLetters(context, new StageMetrics(metrics, "guard"));
     if (config.routing != null) {
       guard.table(config.routing.toTable());
     }
@@ -92,7 +92,11 @@ public class GuardFunction implements Function<byte[], CompletableFuture<Void>> 
       throw e;
     }
     tables.follow(this::follow);
-    gauges = registerGauges(context);
+    metrics.gauge("decisionflow_guard_rollbacks_total", "Rollbacks published", rollbacks::get);
+    metrics.gauge(
+        "decisionflow_guard_decisions_counted_total",
+        "Decisions counted in the windows of the table in force",
+        counted::get);
     log.info(
         "guard: watching arms of {} (window {} s, at least {} decisions, fallback <= {}%, alert"
             + " rate <= {}x the champion's, p99 route to score <= {} ms, champion '{}')",
@@ -211,16 +215,6 @@ public class GuardFunction implements Function<byte[], CompletableFuture<Void>> 
     guard.failed(verdict);
   }
 
-  /** Rollbacks published, and the decisions counted in the windows of the table in force. */
-  private JmxGauges registerGauges(Context context) {
-    Map<String, String> labels = JmxGauges.instanceLabels(context);
-    Map<String, LongSupplier> values = new LinkedHashMap<>();
-    values.put("rollbacks_total", rollbacks::get);
-    values.put("decisions_counted_total", counted::get);
-    return JmxGauges.register(
-        "guard", labels, values, "guard function: rollbacks published, decisions counted");
-  }
-
   /** Rollbacks published so far. */
   long rollbacks() {
     return rollbacks.get();
@@ -236,8 +230,8 @@ public class GuardFunction implements Function<byte[], CompletableFuture<Void>> 
     if (tables != null) {
       tables.close();
     }
-    if (gauges != null) {
-      gauges.close();
+    if (metrics != null) {
+      metrics.close();
     }
   }
 }

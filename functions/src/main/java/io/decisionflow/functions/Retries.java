@@ -68,6 +68,7 @@ final class Retries {
     if (topic == null) {
       return CompletableFuture.failedFuture(failure);
     }
+    deadLetters.metrics().retried();
     context
         .getLogger()
         .warn(

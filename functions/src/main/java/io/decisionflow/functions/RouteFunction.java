@@ -1,5 +1,7 @@
 package io.decisionflow.functions;
 
+import io.decisionflow.metrics.InstanceMetrics;
+import io.decisionflow.metrics.StageMetrics;
 import io.decisionflow.schemas.BusinessNamespace;
 import io.decisionflow.schemas.EnrichedTransaction;
 import io.decisionflow.schemas.ScoringRequest;
@@ -12,6 +14,8 @@ import io.decisionflow.stages.StageConfigs;
 import io.decisionflow.stages.route.RouteConfig;
 import io.decisionflow.stages.route.RouteStage;
 import io.decisionflow.stages.route.RoutingTables;
+import io.prometheus.client.Counter;
+import io.prometheus.client.Gauge;
 import java.time.Clock;
 import java.util.List;
 import java.util.Set;
@@ -69,6 +73,12 @@ public class RouteFunction implements Function<byte[], CompletableFuture<Void>> 
   private Context context;
   private Logger log;
   private String statusTopic;
+  private InstanceMetrics metrics;
+  private StageMetrics stageMetrics;
+  private Counter routed;
+  private Gauge tableInfo;
+  private Counter tablesApplied;
+  private Counter tablesRefused;
 
   public RouteFunction() {
     this(
@@ -92,7 +102,27 @@ public class RouteFunction implements Function<byte[], CompletableFuture<Void>> 
     knownSlots = config.knownSlots();
     namespace = new BusinessNamespace(context.getTenant(), context.getNamespace());
     statusTopic = Topics.ROUTING_STATUS.in(namespace);
-    deadLetters = new DeadLetters(context, "route");
+    metrics = FunctionMetrics.open(context);
+    stageMetrics = new StageMetrics(metrics, "route");
+    routed =
+        metrics.counter(
+            "decisionflow_route_records_total",
+            "Scoring requests sent, by arm and kind (deciding or shadow)",
+            "arm",
+            "kind");
+    tableInfo =
+        Gauge.build()
+            .name("decisionflow_route_table_info")
+            .help("1 for the version of the routing table in force")
+            .labelNames("version")
+            .register(metrics.registry());
+    tablesApplied =
+        metrics.counter("decisionflow_route_tables_applied_total", "Routing tables applied");
+    tablesRefused =
+        metrics.counter(
+            "decisionflow_route_tables_refused_total",
+            "Routing tables refused (the current stays)");
+    deadLetters = new DeadLetters(context, stageMetrics);
     retries =
         new Retries(
             context,
@@ -101,6 +131,7 @@ public class RouteFunction implements Function<byte[], CompletableFuture<Void>> 
             io.decisionflow.stages.RetryPolicy.load(context.getUserConfigMap()));
     RoutingTable initial = config.toTable();
     stage = new RouteStage(RoutingTables.validate(initial, knownSlots), Clock.systemUTC());
+    tableInfo.labels(initial.getVersion()).set(1);
     tables = sources.open(context, Topics.ROUTING.in(namespace));
     try {
       List<RoutingTable> announced = tables.announced();
@@ -149,6 +180,9 @@ public class RouteFunction implements Function<byte[], CompletableFuture<Void>> 
       return;
     }
     stage = new RouteStage(table, Clock.systemUTC());
+    tablesApplied.inc();
+    tableInfo.clear();
+    tableInfo.labels(table.getVersion()).set(1);
     log.info(
         "route: applied routing table {} ({}), was {}",
         table.getVersion(),
@@ -160,6 +194,7 @@ public class RouteFunction implements Function<byte[], CompletableFuture<Void>> 
   }
 
   private void refuse(RoutingTable table, String reason, RoutingTable current, boolean publish) {
+    tablesRefused.inc();
     log.error(
         "route: refused routing table {}: {}; still routing by {}",
         table.getVersion(),
@@ -179,6 +214,7 @@ public class RouteFunction implements Function<byte[], CompletableFuture<Void>> 
   public CompletableFuture<Void> process(byte[] input, Context context)
       throws PulsarClientException {
     Record<?> record = context.getCurrentRecord();
+    long start = stageMetrics.received();
     List<ScoringRequest> requests;
     try {
       requests =
@@ -203,7 +239,17 @@ public class RouteFunction implements Function<byte[], CompletableFuture<Void>> 
       }
     }
     return CompletableFuture.allOf(sent)
+        .thenRun(() -> counted(requests, start))
         .exceptionallyCompose(failure -> retries.afterFailure(record, input, failure));
+  }
+
+  private void counted(List<ScoringRequest> requests, long start) {
+    long eventTimeMs = 0;
+    for (ScoringRequest request : requests) {
+      routed.labels(request.getArm(), request.getShadow() ? "shadow" : "deciding").inc();
+      eventTimeMs = request.getEnriched().getTransaction().getEventTimeMs();
+    }
+    stageMetrics.emitted(start, eventTimeMs);
   }
 
   private void publishStatus(
@@ -240,10 +286,18 @@ public class RouteFunction implements Function<byte[], CompletableFuture<Void>> 
     }
   }
 
+  /** The instance's metrics. */
+  InstanceMetrics metrics() {
+    return metrics;
+  }
+
   @Override
   public void close() {
     if (tables != null) {
       tables.close();
+    }
+    if (metrics != null) {
+      metrics.close();
     }
   }
 }

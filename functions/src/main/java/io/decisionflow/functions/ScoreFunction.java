@@ -1,5 +1,7 @@
 package io.decisionflow.functions;
 
+import io.decisionflow.metrics.InstanceMetrics;
+import io.decisionflow.metrics.StageMetrics;
 import io.decisionflow.schemas.BusinessNamespace;
 import io.decisionflow.schemas.Score;
 import io.decisionflow.schemas.ScoringRequest;
@@ -19,14 +21,14 @@ import io.decisionflow.stages.score.ScoreStage;
 import io.decisionflow.stages.score.TensorFlowModel;
 import io.decisionflow.stages.score.store.ModelArtifacts;
 import io.decisionflow.stages.score.store.ObjectStoreSettings;
+import io.prometheus.client.Counter;
+import io.prometheus.client.Histogram;
 import java.io.UncheckedIOException;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.LinkedHashMap;
-import java.util.Map;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.LongSupplier;
 import org.apache.pulsar.client.api.PulsarClientException;
 import org.apache.pulsar.functions.api.Context;
 import org.apache.pulsar.functions.api.Function;
@@ -66,7 +68,11 @@ public class ScoreFunction implements Function<byte[], CompletableFuture<Score>>
   private Logger log;
   private String statusTopic;
 
-  private JmxGauges gauges;
+  private InstanceMetrics metrics;
+  private StageMetrics stageMetrics;
+  private Counter rows;
+  private Histogram inference;
+  private Histogram batchSizes;
   private final Object swapLock = new Object();
   private boolean closing;
   private final AtomicLong switches = new AtomicLong();
@@ -104,14 +110,15 @@ public class ScoreFunction implements Function<byte[], CompletableFuture<Score>>
     }
     stage.onBreakerTransition(
         transition -> log.warn("score {}: circuit breaker of {}", config.modelSlot, transition));
+    registerMetrics(context);
     batcher =
         new MicroBatcher<>(
             config.maxBatchSize,
             Duration.ofMillis(config.maxBatchWaitMs),
-            stage::scoreAll,
+            this::scoreTimed,
             Clock.systemUTC());
     timer = MicroBatchTimer.start(batcher, "score-" + config.modelSlot + "-batches");
-    deadLetters = new DeadLetters(context, "score");
+    deadLetters = new DeadLetters(context, stageMetrics);
     retries =
         new Retries(
             context,
@@ -119,7 +126,6 @@ public class ScoreFunction implements Function<byte[], CompletableFuture<Score>>
             deadLetters,
             io.decisionflow.stages.RetryPolicy.load(context.getUserConfigMap()));
     shadowScores = new ShadowScores(context);
-    gauges = registerGauges(context);
     deployments.follow(this::switchTo);
     log.info(
         "score {}: serving {}; batches of up to {}, waiting {} ms; following {}",
@@ -131,24 +137,80 @@ public class ScoreFunction implements Function<byte[], CompletableFuture<Score>>
   }
 
   /**
-   * Breaker state, rows by model and by fallback rules, switches and refusals, as {@code
-   * decisionflow_score_*} series on the worker's {@code /metrics} (see {@link JmxGauges}).
+   * The stage's metrics (stage {@code score}) and the slot's: rows by model version and by fallback
+   * rules, breaker state (0 closed, 1 half-open, 2 open, 3 other), model calls' time and batch
+   * sizes, switches and refusals of announced versions; every series labelled {@code slot}.
    */
-  private JmxGauges registerGauges(Context context) {
-    Map<String, String> labels = JmxGauges.instanceLabels(context);
-    labels.put("slot", config.modelSlot);
-    Map<String, LongSupplier> values = new LinkedHashMap<>();
-    values.put("breaker_state", stage::breakerStateCode);
-    values.put("model_rows_total", stage::modelRows);
-    values.put("fallback_rows_total", stage::fallbackRows);
-    values.put("model_switches_total", switches::get);
-    values.put("model_refusals_total", refusals::get);
-    values.put("batches_total", batcher::batches);
-    return JmxGauges.register(
-        "score",
-        labels,
-        values,
-        "score function: breaker_state 0 closed, 1 half-open, 2 open, 3 other");
+  private void registerMetrics(Context context) {
+    metrics = FunctionMetrics.open(context);
+    stageMetrics = new StageMetrics(metrics, "score");
+    String slot = config.modelSlot;
+    rows =
+        metrics.counter(
+            "decisionflow_score_rows_total",
+            "Rows scored, by slot, model version and source (model or fallback)",
+            "slot",
+            "model_version",
+            "source");
+    inference =
+        metrics.latency(
+            "decisionflow_score_inference_seconds",
+            "Time to score one batch (the model call, or the fallback rules)",
+            "slot");
+    batchSizes =
+        metrics.histogram(
+            "decisionflow_score_batch_size",
+            "Rows per scored batch",
+            new double[] {1, 2, 4, 8, 16, 32, 64, 128, 256, 512},
+            "slot");
+    List<String> slotLabel = List.of("slot");
+    List<String> slotValue = List.of(slot);
+    metrics.gauge(
+        "decisionflow_score_breaker_state",
+        "Circuit breaker of the model: 0 closed, 1 half-open, 2 open, 3 other",
+        slotLabel,
+        slotValue,
+        stage::breakerStateCode);
+    metrics.gauge(
+        "decisionflow_score_model_rows_total",
+        "Rows scored by the model",
+        slotLabel,
+        slotValue,
+        stage::modelRows);
+    metrics.gauge(
+        "decisionflow_score_fallback_rows_total",
+        "Rows scored by the fallback rules",
+        slotLabel,
+        slotValue,
+        stage::fallbackRows);
+    metrics.gauge(
+        "decisionflow_score_model_switches_total",
+        "Announced versions switched to",
+        slotLabel,
+        slotValue,
+        switches::get);
+    metrics.gauge(
+        "decisionflow_score_model_refusals_total",
+        "Announced versions refused",
+        slotLabel,
+        slotValue,
+        refusals::get);
+    metrics.gauge(
+        "decisionflow_score_batches_total",
+        "Batches scored",
+        slotLabel,
+        slotValue,
+        () -> batcher == null ? 0 : batcher.batches());
+  }
+
+  private List<Score> scoreTimed(List<ScoreStage.Prepared> batch) {
+    long started = System.nanoTime();
+    try {
+      return stage.scoreAll(batch);
+    } finally {
+      inference.labels(config.modelSlot).observe((System.nanoTime() - started) / 1e9);
+      batchSizes.labels(config.modelSlot).observe(batch.size());
+    }
   }
 
   /**
@@ -318,21 +380,36 @@ public class ScoreFunction implements Function<byte[], CompletableFuture<Score>>
   @Override
   public CompletableFuture<Score> process(byte[] input, Context context) {
     Record<?> record = context.getCurrentRecord();
+    long start = stageMetrics.received();
     ScoreStage.Prepared prepared;
     try {
       prepared = stage.prepare(Records.parse(input, ScoringRequest.parser(), "ScoringRequest"));
     } catch (InvalidRecordException e) {
       return deadLetters.send(input, e).thenApply(sent -> null);
     }
-    CompletableFuture<Score> scored = batcher.submit(prepared);
+    CompletableFuture<Score> scored =
+        batcher.submit(prepared).thenApply(score -> counted(score, start));
     return (prepared.request().getShadow() ? scored.thenCompose(shadowScores::divert) : scored)
         .exceptionallyCompose(
             failure -> retries.afterFailure(record, input, failure).thenApply(v -> null));
   }
 
+  private Score counted(Score score, long start) {
+    rows.labels(
+            config.modelSlot, score.getModelVersion(), score.getFallback() ? "fallback" : "model")
+        .inc();
+    stageMetrics.emitted(start, score.getRequest().getEnriched().getTransaction().getEventTimeMs());
+    return score;
+  }
+
   /**
    * Stops following deployments, stops batching (scoring what is pending), then releases the model.
    */
+  /** The instance's metrics. */
+  InstanceMetrics metrics() {
+    return metrics;
+  }
+
   @Override
   public void close() {
     synchronized (swapLock) {
@@ -341,8 +418,8 @@ public class ScoreFunction implements Function<byte[], CompletableFuture<Score>>
     if (deployments != null) {
       deployments.close();
     }
-    if (gauges != null) {
-      gauges.close();
+    if (metrics != null) {
+      metrics.close();
     }
     if (timer != null) {
       timer.close();

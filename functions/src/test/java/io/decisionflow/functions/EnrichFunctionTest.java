@@ -15,14 +15,12 @@ import io.decisionflow.schemas.state.CardState;
 import io.decisionflow.stages.ConfigException;
 import io.decisionflow.stages.InvalidRecordException;
 import io.decisionflow.stages.enrich.FeatureSpec;
-import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
-import javax.management.ObjectName;
 import org.junit.jupiter.api.Test;
 
 class EnrichFunctionTest {
@@ -352,10 +350,7 @@ class EnrichFunctionTest {
 
     // Then the next record sees it, and the gauges count it
     assertThat(feature(enriched, "merchant_risk")).isEqualTo(0.7f);
-    ObjectName gauges =
-        new ObjectName("decisionflow:type=enrich,fqfn=payments/fraud/enrich,instance_id=0");
-    assertThat(ManagementFactory.getPlatformMBeanServer().getAttribute(gauges, "merchants"))
-        .isEqualTo(1L);
+    assertThat(function.metrics().value("decisionflow_enrich_merchants")).isEqualTo(1.0);
 
     // When a tombstone deletes it
     merchants.push(MerchantUpdate.delete("merchant-1"));
@@ -370,10 +365,12 @@ class EnrichFunctionTest {
     // Then it is unknown again
     assertThat(feature(after, "merchant_risk")).isZero();
     assertThat(feature(after, "merchant_unknown")).isEqualTo(1);
-    assertThat(
-            ManagementFactory.getPlatformMBeanServer()
-                .getAttribute(gauges, "merchant_updates_total"))
-        .isEqualTo(2L);
+    assertThat(function.metrics().value("decisionflow_enrich_merchant_updates_total"))
+        .isEqualTo(2.0);
+    assertThat(function.metrics().value("decisionflow_records_out_total", "stage", "enrich"))
+        .isEqualTo(3.0);
+    assertThat(function.metrics().value("decisionflow_state_latency_seconds_count", "op", "save"))
+        .isPositive();
     function.close();
   }
 

@@ -38,6 +38,15 @@ class RouteAndDecideFunctionTest {
     assertThat(routed.get(0).getArm()).isEqualTo("champion");
     assertThat(routed.get(0).getEnriched().getTransaction())
         .isEqualTo(enriched().build().getTransaction());
+    assertThat(
+            route
+                .metrics()
+                .value("decisionflow_route_records_total", "arm", "champion", "kind", "deciding"))
+        .isEqualTo(1.0);
+    assertThat(route.metrics().value("decisionflow_records_out_total", "stage", "route"))
+        .isEqualTo(1.0);
+    assertThat(route.metrics().value("decisionflow_event_latency_seconds_count", "stage", "route"))
+        .isEqualTo(1.0);
   }
 
   @Test
@@ -53,6 +62,12 @@ class RouteAndDecideFunctionTest {
 
     // Then
     assertDeadLetter(context, "route", "EnrichedTransaction");
+    assertThat(route.metrics().value("decisionflow_records_in_total", "stage", "route"))
+        .isEqualTo(1.0);
+    assertThat(route.metrics().value("decisionflow_records_failed_total", "stage", "route"))
+        .isEqualTo(1.0);
+    assertThat(route.metrics().value("decisionflow_records_out_total", "stage", "route"))
+        .isEqualTo(0.0);
   }
 
   @Test
@@ -70,6 +85,21 @@ class RouteAndDecideFunctionTest {
     assertThat(decision.getOutcome()).isEqualTo("ALERT");
     assertThat(context.outputsTo(NS + "fraud-alerts", Decision.class)).containsExactly(decision);
     assertThat(context.outputsTo(NS + "transactions-ok", Decision.class)).isEmpty();
+    assertThat(
+            decide
+                .metrics()
+                .value(
+                    "decisionflow_decisions_total",
+                    "arm",
+                    decision.getArm(),
+                    "model_version",
+                    decision.getModelVersion(),
+                    "decision",
+                    "alert"))
+        .isEqualTo(1.0);
+    assertThat(
+            decide.metrics().value("decisionflow_event_latency_seconds_count", "stage", "decide"))
+        .isEqualTo(1.0);
   }
 
   @Test
@@ -89,6 +119,10 @@ class RouteAndDecideFunctionTest {
     assertThat((byte[]) copy.value()).isEqualTo(input);
     assertThat(copy.properties()).containsEntry(Retries.ATTEMPT, "2");
     assertThat(copy.deliverAfterMs()).isEqualTo(200L);
+    assertThat(decide.metrics().value("decisionflow_records_retried_total", "stage", "decide"))
+        .isEqualTo(1.0);
+    assertThat(decide.metrics().value("decisionflow_records_out_total", "stage", "decide"))
+        .isEqualTo(0.0);
 
     // When the second attempt (the copy) fails: attempt 3 after 400 ms
     FakeContext second = context("decide", config, NS + "scores", input);
@@ -109,6 +143,16 @@ class RouteAndDecideFunctionTest {
     DeadLetter letter = third.outputsTo(NS + "dead-letters", DeadLetter.class).get(0);
     assertThat(letter.getStage()).isEqualTo("decide");
     assertThat(letter.getAttempts()).isEqualTo(3);
+    assertThat(
+            decide
+                .metrics()
+                .value(
+                    "decisionflow_dead_letters_total",
+                    "stage",
+                    "decide",
+                    "reason",
+                    "TimeoutException"))
+        .isEqualTo(1.0);
     assertThat(letter.getErrorClass())
         .isEqualTo("org.apache.pulsar.client.api.PulsarClientException$TimeoutException");
     assertThat(letter.getReason())

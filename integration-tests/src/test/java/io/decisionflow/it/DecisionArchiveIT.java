@@ -130,6 +130,26 @@ class DecisionArchiveIT {
         .isNotEmpty();
     assertThat(rows.stream().map(Row::key).distinct().filter(k -> k.contains("hour=11")))
         .isNotEmpty();
+
+    // And the sink's metrics on the worker's /metrics count them, and the objects it stored
+    Map<String, String> sink =
+        Map.of("fqfn", ns.tenant() + "/" + ns.namespace() + "/decisions-archive");
+    long objects = rows.stream().map(Row::key).distinct().count();
+    await("the archive's metrics")
+        .atMost(Duration.ofSeconds(30))
+        .pollInterval(Duration.ofSeconds(1))
+        .untilAsserted(
+            () -> {
+              String text = WorkerMetrics.scrape();
+              assertThat(WorkerMetrics.value(text, "decisionflow_archive_records_total", sink))
+                  .hasValue(1000.0);
+              assertThat(WorkerMetrics.value(text, "decisionflow_archive_objects_total", sink))
+                  .hasValue((double) objects);
+              assertThat(WorkerMetrics.value(text, "decisionflow_archive_put_seconds_count", sink))
+                  .hasValue((double) objects);
+              assertThat(WorkerMetrics.value(text, "decisionflow_archive_pending_records", sink))
+                  .hasValue(0.0);
+            });
   }
 
   private record Row(String key, Decision decision) {}

@@ -26,8 +26,11 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalDouble;
 import java.util.Queue;
 import java.util.Set;
 import java.util.UUID;
@@ -192,6 +195,115 @@ class PipelineIT {
                 Collectors.groupingBy(
                     Decision::getCardId, Collectors.mapping(Decision::getArm, Collectors.toSet())));
     assertThat(armsByCard.values()).allSatisfy(arms -> assertThat(arms).hasSize(1));
+  }
+
+  /**
+   * The series every function and the PostgreSQL sink export through their instances' metrics
+   * endpoints, as the functions worker's {@code /metrics} serves them: present once traffic flows,
+   * and moving with the next traffic.
+   */
+  @Test
+  void everyFunctionAndTheSinkExportTheirMetricsAndTheyMove() throws Exception {
+    String fqfn = ns.tenant() + "/" + ns.namespace() + "/";
+    List<Series> series =
+        List.of(
+            new Series(
+                "decisionflow_records_in_total",
+                Map.of("fqfn", fqfn + "enrich", "stage", "enrich")),
+            new Series(
+                "decisionflow_stage_latency_seconds_count",
+                Map.of("fqfn", fqfn + "enrich", "stage", "enrich")),
+            new Series(
+                "decisionflow_state_latency_seconds_count",
+                Map.of("fqfn", fqfn + "enrich", "op", "save")),
+            new Series(
+                "decisionflow_records_out_total", Map.of("fqfn", fqfn + "route", "stage", "route")),
+            new Series("decisionflow_route_records_total", Map.of("fqfn", fqfn + "route")),
+            new Series("decisionflow_score_rows_total", Map.of("fqfn", fqfn + "score-champion")),
+            new Series(
+                "decisionflow_score_inference_seconds_count",
+                Map.of("fqfn", fqfn + "score-champion")),
+            new Series("decisionflow_decisions_total", Map.of("fqfn", fqfn + "decide")),
+            new Series(
+                "decisionflow_event_latency_seconds_count",
+                Map.of("fqfn", fqfn + "decide", "stage", "decide")),
+            new Series("decisionflow_jdbc_rows_total", Map.of("fqfn", fqfn + "decisions-postgres")),
+            new Series(
+                "decisionflow_event_latency_seconds_count",
+                Map.of("fqfn", fqfn + "decisions-postgres", "stage", "postgres")));
+    Map<Series, Double> first = scrapeAfter(sendFresh(40), series, Map.of());
+    // A histogram comes out whole: buckets up to +Inf, sum and count
+    String text = WorkerMetrics.scrape();
+    Map<String, String> decideLabels = Map.of("fqfn", fqfn + "decide", "stage", "decide");
+    assertThat(
+            WorkerMetrics.value(
+                text, "decisionflow_event_latency_seconds_bucket", withLe(decideLabels, "+Inf")))
+        .isEqualTo(
+            WorkerMetrics.value(text, "decisionflow_event_latency_seconds_count", decideLabels));
+    assertThat(
+            WorkerMetrics.value(text, "decisionflow_event_latency_seconds_sum", decideLabels)
+                .orElse(0))
+        .isPositive();
+
+    // The next traffic moves every series, and a malformed record counts as a dead letter
+    Map<String, String> deadAtEnrich = Map.of("fqfn", fqfn + "enrich", "stage", "enrich");
+    double deadBefore =
+        WorkerMetrics.sum(text, "decisionflow_dead_letters_total", deadAtEnrich).orElse(0);
+    rawTransactions.send("not a transaction".getBytes(StandardCharsets.UTF_8));
+    scrapeAfter(sendFresh(40), series, first);
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .pollInterval(Duration.ofSeconds(1))
+        .until(
+            () ->
+                WorkerMetrics.sum(
+                            WorkerMetrics.scrape(), "decisionflow_dead_letters_total", deadAtEnrich)
+                        .orElse(0)
+                    > deadBefore);
+  }
+
+  /** A series: a metric name and some of its labels (the others are summed over). */
+  private record Series(String name, Map<String, String> labels) {}
+
+  private static Map<String, String> withLe(Map<String, String> labels, String le) {
+    Map<String, String> with = new LinkedHashMap<>(labels);
+    with.put("le", le);
+    return with;
+  }
+
+  /** Sends {@code count} ordinary transactions of fresh cards; returns their ids. */
+  private Set<String> sendFresh(int count) throws PulsarClientException {
+    Set<String> ids = new HashSet<>();
+    for (int i = 0; i < count; i++) {
+      ids.add(send(ordinary("it-metrics-" + UUID.randomUUID(), System.currentTimeMillis(), 12.5)));
+    }
+    return ids;
+  }
+
+  /**
+   * Waits until {@code ids} are decided and every series of {@code series} (summed over the labels
+   * not named) is above its value in {@code before} (absent: present at all); returns the values.
+   */
+  private Map<Series, Double> scrapeAfter(
+      Set<String> ids, List<Series> series, Map<Series, Double> before) {
+    await().atMost(DECIDED_WITHIN).until(() -> decisions.keySet().containsAll(ids));
+    Map<Series, Double> now = new LinkedHashMap<>();
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .pollInterval(Duration.ofSeconds(1))
+        .untilAsserted(
+            () -> {
+              String text = WorkerMetrics.scrape();
+              for (Series s : series) {
+                OptionalDouble value = WorkerMetrics.sum(text, s.name(), s.labels());
+                assertThat(value).as("%s on /metrics", s).isPresent();
+                assertThat(value.getAsDouble())
+                    .as("%s on /metrics", s)
+                    .isGreaterThan(before.getOrDefault(s, 0.0));
+                now.put(s, value.getAsDouble());
+              }
+            });
+    return now;
   }
 
   @Test

@@ -60,4 +60,26 @@ final class WorkerMetrics {
     }
     return OptionalDouble.empty();
   }
+
+  /**
+   * The sum of the series {@code name} whose labels include {@code labels}, or empty if there is
+   * none (e.g. a counter over all its arms).
+   */
+  static OptionalDouble sum(String text, String name, Map<String, String> labels) {
+    double sum = 0;
+    boolean found = false;
+    for (String line : text.split("\n")) {
+      if (!line.startsWith(name + "{") && !line.startsWith(name + " ")) {
+        continue;
+      }
+      int close = line.lastIndexOf('}');
+      String labelText = close < 0 ? "" : line.substring(name.length() + 1, close);
+      if (labels.entrySet().stream()
+          .allMatch(e -> labelText.contains(e.getKey() + "=\"" + e.getValue() + "\""))) {
+        sum += Double.parseDouble(line.substring(close + 1).trim().split("\\s+")[0]);
+        found = true;
+      }
+    }
+    return found ? OptionalDouble.of(sum) : OptionalDouble.empty();
+  }
 }

@@ -1,6 +1,8 @@
 package io.decisionflow.connectors.archive;
 
+import io.decisionflow.metrics.InstanceMetrics;
 import io.decisionflow.schemas.Decision;
+import io.prometheus.client.Counter;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
@@ -36,6 +38,8 @@ public final class DecisionArchiveSink implements Sink<Decision> {
 
   private ObjectWriter writer;
   private Archiver archiver;
+  private InstanceMetrics metrics;
+  private Counter.Child received;
   private ScheduledExecutorService timer;
 
   /** The sink Pulsar instantiates: the system clock and S3. */
@@ -55,7 +59,13 @@ public final class DecisionArchiveSink implements Sink<Decision> {
     ArchiveSinkConfig settings = ArchiveSinkConfig.load(config);
     ArchiveSinkConfig.Credentials credentials = settings.credentials(context::getSecret);
     log.info("Decision archive: {}, credentials: {}", settings, credentials);
-    writer = writers.apply(settings, credentials);
+    metrics =
+        InstanceMetrics.exported(
+            context.getTenant(),
+            context.getNamespace(),
+            context.getSinkName(),
+            context.getInstanceId());
+    writer = new TimedObjectWriter(writers.apply(settings, credentials), metrics);
     archiver = new Archiver(new ArchiveLayout(settings.prefix), settings.limits(), writer, clock);
     timer =
         Executors.newSingleThreadScheduledExecutor(
@@ -67,10 +77,44 @@ public final class DecisionArchiveSink implements Sink<Decision> {
             });
     timer.scheduleWithFixedDelay(
         this::flushDue, TICK.toMillis(), TICK.toMillis(), TimeUnit.MILLISECONDS);
+    registerMetrics();
+  }
+
+  /**
+   * {@code decisionflow_archive_*}: records received, archived and waiting in open batches, objects
+   * stored, PUTs that failed (their records come again), PUT time and bytes stored.
+   */
+  private void registerMetrics() {
+    received =
+        metrics
+            .counter("decisionflow_archive_records_in_total", "Records received by the sink")
+            .labels();
+    metrics.gauge(
+        "decisionflow_archive_records_total",
+        "Records archived (their object is durable)",
+        () -> archiver.stats().recordsArchived());
+    metrics.gauge(
+        "decisionflow_archive_objects_total",
+        "Objects stored",
+        () -> archiver.stats().objectsWritten());
+    metrics.gauge(
+        "decisionflow_archive_put_failures_total",
+        "Object writes that failed (their records are delivered again)",
+        () -> archiver.stats().writesFailed());
+    metrics.gauge(
+        "decisionflow_archive_pending_records",
+        "Records in open batches, not written yet",
+        () -> archiver.stats().openRecords());
+  }
+
+  /** The sink's metrics. */
+  InstanceMetrics metrics() {
+    return metrics;
   }
 
   @Override
   public void write(Record<Decision> record) throws InterruptedException {
+    received.inc();
     archiver.add(record);
   }
 
@@ -107,6 +151,9 @@ public final class DecisionArchiveSink implements Sink<Decision> {
     } finally {
       if (writer != null) {
         writer.close();
+      }
+      if (metrics != null) {
+        metrics.close();
       }
     }
   }

@@ -34,8 +34,19 @@ class DecisionArchiveSinkTest {
             SinkContext.class.getClassLoader(),
             new Class<?>[] {SinkContext.class},
             (proxy, method, args) -> {
-              if (method.getName().equals("getSecret")) {
-                return secrets.get((String) args[0]);
+              switch (method.getName()) {
+                case "getSecret":
+                  return secrets.get((String) args[0]);
+                case "getTenant":
+                  return "payments";
+                case "getNamespace":
+                  return "decisions";
+                case "getSinkName":
+                  return "decisions-archive";
+                case "getInstanceId":
+                  return 0;
+                default:
+                  break;
               }
               throw new UnsupportedOperationException(method.getName());
             });
@@ -64,6 +75,11 @@ class DecisionArchiveSinkTest {
     assertThat(first.acked()).isTrue();
     assertThat(second.acked()).isTrue();
     assertThat(writer.closed).isTrue();
+    assertThat(sink.metrics().value("decisionflow_archive_records_in_total")).isEqualTo(2.0);
+    assertThat(sink.metrics().value("decisionflow_archive_records_total")).isEqualTo(2.0);
+    assertThat(sink.metrics().value("decisionflow_archive_objects_total")).isEqualTo(2.0);
+    assertThat(sink.metrics().value("decisionflow_archive_put_seconds_count")).isEqualTo(2.0);
+    assertThat(sink.metrics().value("decisionflow_archive_bytes_total")).isPositive();
   }
 
   @Test

@@ -1,5 +1,6 @@
 package io.decisionflow.connectors.jdbc;
 
+import io.decisionflow.metrics.InstanceMetrics;
 import io.decisionflow.schemas.Decision;
 import java.util.Map;
 import org.apache.pulsar.functions.api.Record;
@@ -25,16 +26,24 @@ public class DecisionsJdbcSink implements Sink<Decision> {
 
   private DecisionStore store;
   private BatchWriter writer;
-  private SinkContext context;
-  private long reportedWritten;
+  private InstanceMetrics metrics;
 
   @Override
   public void open(Map<String, Object> configs, SinkContext context) {
     JdbcSinkConfig config = JdbcSinkConfig.load(configs);
-    this.context = context;
     String user = secret(context, "userName", config.userName);
     String password = secret(context, "password", config.password);
-    store = new PostgresDecisionStore(config.jdbcUrl, config.tableName, user, password);
+    metrics =
+        InstanceMetrics.exported(
+            context.getTenant(),
+            context.getNamespace(),
+            context.getSinkName(),
+            context.getInstanceId());
+    store =
+        new TimedDecisionStore(
+            new PostgresDecisionStore(config.jdbcUrl, config.tableName, user, password),
+            metrics,
+            System::currentTimeMillis);
     writer =
         new BatchWriter(
             store,
@@ -43,6 +52,10 @@ public class DecisionsJdbcSink implements Sink<Decision> {
             config.maxPendingRecords,
             config.maxBackoffMs);
     writer.start();
+    metrics.gauge(
+        "decisionflow_jdbc_pending_records",
+        "Records waiting to be written",
+        () -> writer.pending());
     LOG.info(
         "writing decisions into {} at {} as {} (batches of up to {}, up to {} pending)",
         config.tableName,
@@ -55,11 +68,6 @@ public class DecisionsJdbcSink implements Sink<Decision> {
   @Override
   public void write(Record<Decision> record) throws Exception {
     writer.write(record);
-    long written = writer.written();
-    if (written != reportedWritten && context != null) {
-      context.recordMetric("decisionflow_jdbc_rows_written", written - reportedWritten);
-      reportedWritten = written;
-    }
   }
 
   @Override
@@ -69,6 +77,9 @@ public class DecisionsJdbcSink implements Sink<Decision> {
     }
     if (store != null) {
       store.close();
+    }
+    if (metrics != null) {
+      metrics.close();
     }
   }
 
