@@ -1,0 +1,39 @@
+package io.decisionflow.tools.bench;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.util.Map;
+import org.assertj.core.data.Offset;
+import org.junit.jupiter.api.Test;
+
+class JvmCpuTest {
+
+  @Test
+  void coresAreCpuTimeOverWallTimeForJvmsInBothSamples() {
+    JvmCpu.Sample before =
+        new JvmCpu.Sample(
+            Map.of("enrich#0", Duration.ofSeconds(10), "standalone", Duration.ofSeconds(100)), 0);
+    JvmCpu.Sample after =
+        new JvmCpu.Sample(
+            Map.of(
+                "enrich#0", Duration.ofSeconds(15),
+                "standalone", Duration.ofSeconds(102),
+                "decide#0", Duration.ofSeconds(3)),
+            10_000_000_000L);
+
+    Map<String, Double> cores = JvmCpu.coresBetween(before, after);
+
+    assertThat(cores).containsOnlyKeys("enrich#0", "standalone");
+    assertThat(cores.get("enrich#0")).isCloseTo(0.5, Offset.offset(1e-9));
+    assertThat(cores.get("standalone")).isCloseTo(0.2, Offset.offset(1e-9));
+  }
+
+  @Test
+  void thisProcessIsCountedAsTheLoadGenerator() {
+    JvmCpu.Sample sample = JvmCpu.of("no-such-tenant", "ns").sample();
+
+    assertThat(sample.cpu()).containsKey("load generator");
+    assertThat(sample.cpu()).doesNotContainKey("enrich#0");
+  }
+}
