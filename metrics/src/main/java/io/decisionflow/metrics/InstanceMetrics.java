@@ -28,7 +28,11 @@ public final class InstanceMetrics implements AutoCloseable {
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30
   };
 
-  /** How often MBeans are registered for new series: a new series appears within this. */
+  /**
+   * How often MBeans are registered for new series: a label value seen for the first time appears
+   * within this. Gauges and the series of a {@link StageMetrics} are exported as soon as they are
+   * made.
+   */
   public static final Duration EXPORT_REFRESH = Duration.ofSeconds(2);
 
   private final CollectorRegistry registry = new CollectorRegistry(true);
@@ -116,6 +120,7 @@ public final class InstanceMetrics implements AutoCloseable {
           }
         },
         labelValues.toArray(String[]::new));
+    refreshExport(); // served from the next scrape on, not only after the next refresh
   }
 
   /** A gauge without labels whose value is read from {@code value} at every scrape. */

@@ -82,6 +82,7 @@ public final class StageMetrics {
                 "From the transaction's event time to the stage's output stored by the broker",
                 "stage")
             .labels(stage);
+    metrics.refreshExport();
   }
 
   /** Counts a record received; returns the start time to pass to {@link #emitted}. */
