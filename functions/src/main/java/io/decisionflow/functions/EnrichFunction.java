@@ -20,6 +20,7 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
+import java.util.function.DoubleSupplier;
 import org.apache.pulsar.client.api.Producer;
 import org.apache.pulsar.client.api.PulsarClientException;
 import org.apache.pulsar.functions.api.Context;
@@ -44,7 +45,7 @@ import org.slf4j.Logger;
  * without a restart. A tombstone deletes its merchant. A record that cannot enter the table is
  * logged and skipped (see {@link MerchantUpdates}). The table's size, the updates applied and
  * ignored, and the state path's counters are exposed as {@code decisionflow_enrich_*} series (see
- * {@link io.decisionflow.metrics.StageMetrics}).
+ * the README's Metrics section).
  */
 public class EnrichFunction implements Function<byte[], EnrichedTransaction> {
 
@@ -176,30 +177,25 @@ public class EnrichFunction implements Function<byte[], EnrichedTransaction> {
     Record<?> record = context.getCurrentRecord();
     awaitCapacity();
     long start = stageMetrics.received();
-    long eventTimeMs = 0;
     CompletableFuture<?> done;
     try {
       Transaction txn = Records.parse(input, Transaction.parser(), "Transaction");
-      eventTimeMs = txn.getEventTimeMs();
       EnrichStage.Outcome outcome = stage.enrich(txn);
       String key = record.getKey().orElse(txn.getCardId());
       CompletableFuture<?> sent =
           outcome
               .record()
               .thenCompose(enriched -> output.send(key, txn.getEventTimeMs(), enriched));
-      done = CompletableFuture.allOf(sent, outcome.durable());
+      done =
+          CompletableFuture.allOf(sent, outcome.durable())
+              .thenRun(() -> stageMetrics.emitted(start, txn.getEventTimeMs()));
     } catch (InvalidRecordException e) {
-      eventTimeMs = -1; // nothing to count as output
       done = deadLetters.send(input, e);
     }
-    long eventTime = eventTimeMs;
     done.whenComplete(
         (ok, failure) -> {
           pending.release();
           if (failure == null) {
-            if (eventTime >= 0) {
-              stageMetrics.emitted(start, eventTime);
-            }
             record.ack();
             return;
           }
@@ -308,7 +304,7 @@ public class EnrichFunction implements Function<byte[], EnrichedTransaction> {
         () -> maxPending - pending.availablePermits());
   }
 
-  private void gauge(String name, String help, java.util.function.DoubleSupplier value) {
+  private void gauge(String name, String help, DoubleSupplier value) {
     metrics.gauge("decisionflow_enrich_" + name, help, value);
   }
 

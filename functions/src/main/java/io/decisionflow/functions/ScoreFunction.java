@@ -71,8 +71,8 @@ public class ScoreFunction implements Function<byte[], CompletableFuture<Score>>
   private InstanceMetrics metrics;
   private StageMetrics stageMetrics;
   private Counter rows;
-  private Histogram inference;
-  private Histogram batchSizes;
+  private Histogram.Child inference;
+  private Histogram.Child batchSizes;
   private final Object swapLock = new Object();
   private boolean closing;
   private final AtomicLong switches = new AtomicLong();
@@ -153,16 +153,20 @@ public class ScoreFunction implements Function<byte[], CompletableFuture<Score>>
             "model_version",
             "source");
     inference =
-        metrics.latency(
-            "decisionflow_score_inference_seconds",
-            "Time to score one batch (the model call, or the fallback rules)",
-            "slot");
+        metrics
+            .latency(
+                "decisionflow_score_inference_seconds",
+                "Time to score one batch (the model call, or the fallback rules)",
+                "slot")
+            .labels(slot);
     batchSizes =
-        metrics.histogram(
-            "decisionflow_score_batch_size",
-            "Rows per scored batch",
-            new double[] {1, 2, 4, 8, 16, 32, 64, 128, 256, 512},
-            "slot");
+        metrics
+            .histogram(
+                "decisionflow_score_batch_size",
+                "Rows per scored batch",
+                new double[] {1, 2, 4, 8, 16, 32, 64, 128, 256, 512},
+                "slot")
+            .labels(slot);
     List<String> slotLabel = List.of("slot");
     List<String> slotValue = List.of(slot);
     metrics.gauge(
@@ -208,8 +212,8 @@ public class ScoreFunction implements Function<byte[], CompletableFuture<Score>>
     try {
       return stage.scoreAll(batch);
     } finally {
-      inference.labels(config.modelSlot).observe((System.nanoTime() - started) / 1e9);
-      batchSizes.labels(config.modelSlot).observe(batch.size());
+      inference.observe((System.nanoTime() - started) / 1e9);
+      batchSizes.observe(batch.size());
     }
   }
 

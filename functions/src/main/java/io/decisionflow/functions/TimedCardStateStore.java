@@ -3,6 +3,7 @@ package io.decisionflow.functions;
 import io.decisionflow.metrics.InstanceMetrics;
 import io.decisionflow.schemas.state.CardState;
 import io.decisionflow.stages.enrich.CardStateStore;
+import io.prometheus.client.Counter;
 import io.prometheus.client.Histogram;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -17,8 +18,8 @@ final class TimedCardStateStore implements CardStateStore {
   private final CardStateStore store;
   private final Histogram.Child loads;
   private final Histogram.Child saves;
-  private final io.prometheus.client.Counter.Child loadFailures;
-  private final io.prometheus.client.Counter.Child saveFailures;
+  private final Counter.Child loadFailures;
+  private final Counter.Child saveFailures;
 
   TimedCardStateStore(CardStateStore store, InstanceMetrics metrics) {
     this.store = store;
@@ -52,10 +53,7 @@ final class TimedCardStateStore implements CardStateStore {
   }
 
   private static void done(
-      Histogram.Child latency,
-      io.prometheus.client.Counter.Child failures,
-      long started,
-      Throwable failure) {
+      Histogram.Child latency, Counter.Child failures, long started, Throwable failure) {
     latency.observe((System.nanoTime() - started) / 1e9);
     if (failure != null) {
       failures.inc();

@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.regex.MatchResult;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -146,9 +147,9 @@ public final class BrokerCeiling {
 
   /** Reads the aggregated stats pulsar-perf prints on exit. */
   static Result parse(String produceOutput, String consumeOutput, int messageBytes) {
-    Matcher produced = last(AGGREGATED_RATE, produceOutput, "pulsar-perf produce");
-    Matcher received = last(AGGREGATED_RATE, consumeOutput, "pulsar-perf consume");
-    Matcher latency = last(AGGREGATED_LATENCY, produceOutput, "pulsar-perf produce latency");
+    MatchResult produced = last(AGGREGATED_RATE, produceOutput, "pulsar-perf produce");
+    MatchResult received = last(AGGREGATED_RATE, consumeOutput, "pulsar-perf consume");
+    MatchResult latency = last(AGGREGATED_LATENCY, produceOutput, "pulsar-perf produce latency");
     return new Result(
         Double.parseDouble(produced.group(2)),
         Double.parseDouble(received.group(2)),
@@ -158,18 +159,16 @@ public final class BrokerCeiling {
         Double.parseDouble(latency.group(5)));
   }
 
-  private static Matcher last(Pattern pattern, String output, String what) {
+  private static MatchResult last(Pattern pattern, String output, String what) {
     Matcher m = pattern.matcher(output);
-    String lastMatch = null;
+    MatchResult found = null;
     while (m.find()) {
-      lastMatch = m.group();
+      found = m.toMatchResult();
     }
-    if (lastMatch == null) {
+    if (found == null) {
       throw new IllegalStateException(
           what + " printed no aggregated stats (did it fail? its log is next to the report)");
     }
-    Matcher found = pattern.matcher(lastMatch);
-    found.find();
     return found;
   }
 
