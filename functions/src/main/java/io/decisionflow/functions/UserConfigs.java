@@ -24,7 +24,8 @@ public final class UserConfigs {
           "io.decisionflow.functions.RouteFunction", RouteConfig.class,
           "io.decisionflow.functions.ScoreFunction", ScoreConfig.class,
           "io.decisionflow.functions.DecideFunction", DecideConfig.class,
-          "io.decisionflow.functions.GuardFunction", GuardConfig.class);
+          "io.decisionflow.functions.GuardFunction", GuardConfig.class,
+          "io.decisionflow.functions.baseline.BlockingEnrichFunction", EnrichConfig.class);
 
   private UserConfigs() {}
 

@@ -20,7 +20,8 @@ class UserConfigsTest {
                 RouteFunction.class.getName(),
                 ScoreFunction.class.getName(),
                 DecideFunction.class.getName(),
-                GuardFunction.class.getName()));
+                GuardFunction.class.getName(),
+                io.decisionflow.functions.baseline.BlockingEnrichFunction.class.getName()));
     for (String name : UserConfigs.BY_FUNCTION.keySet()) {
       assertThat(Function.class).isAssignableFrom(Class.forName(name));
     }

@@ -46,6 +46,8 @@ public final class Pipeline {
 
   private final PulsarAdmin admin;
   private final Path projectDir;
+  private final Path functionsDir;
+  private final Set<String> excluded;
   private final Consumer<String> log;
 
   /**
@@ -53,9 +55,45 @@ public final class Pipeline {
    *     pulsar-deploy/functions} and their jars resolved from here
    */
   public Pipeline(PulsarAdmin admin, Path projectDir, Consumer<String> log) {
+    this(admin, projectDir, projectDir.resolve("pulsar-deploy/functions"), Set.of(), log);
+  }
+
+  private Pipeline(
+      PulsarAdmin admin,
+      Path projectDir,
+      Path functionsDir,
+      Set<String> excluded,
+      Consumer<String> log) {
     this.admin = admin;
     this.projectDir = projectDir;
+    this.functionsDir = functionsDir;
+    this.excluded = Set.copyOf(excluded);
     this.log = log;
+  }
+
+  /**
+   * This pipeline with the function configs of {@code functionsDir} instead (another topology of
+   * the same stages, e.g. {@code pulsar-deploy/functions-naive}), leaving out the functions named
+   * in {@code excluded}.
+   *
+   * @throws ConfigException if {@code functionsDir} holds no function config
+   */
+  public Pipeline topology(Path functionsDir, Set<String> excluded) {
+    Pipeline topology = new Pipeline(admin, projectDir, functionsDir, excluded, log);
+    if (topology.templates().isEmpty()) {
+      throw new ConfigException(
+          "no function config (*.yaml) in "
+              + functionsDir
+              + (excluded.isEmpty() ? "" : " besides " + String.join(", ", excluded)));
+    }
+    return topology;
+  }
+
+  /** The function configs of this pipeline, without the excluded ones. */
+  private List<FunctionConfig> templates() {
+    return FunctionDeployer.readAll(functionsDir).stream()
+        .filter(c -> !excluded.contains(c.getName()))
+        .toList();
   }
 
   /** {@code pulsar-deploy/business-units} of the project. */
@@ -63,9 +101,9 @@ public final class Pipeline {
     return projectDir.resolve("pulsar-deploy/business-units");
   }
 
-  /** {@code pulsar-deploy/functions} of the project. */
+  /** Where the function configs are read: {@code pulsar-deploy/functions} of the project. */
   public Path functionsDir() {
-    return projectDir.resolve("pulsar-deploy/functions");
+    return functionsDir;
   }
 
   /** {@code pulsar-deploy/sinks} of the project. */
@@ -111,7 +149,7 @@ public final class Pipeline {
 
   /** The model slots of the pipeline: those its score functions' configs name. */
   public List<String> modelSlots() {
-    return FunctionDeployer.readAll(functionsDir()).stream()
+    return templates().stream()
         .map(c -> c.getUserConfig() == null ? null : c.getUserConfig().get("modelSlot"))
         .filter(slot -> slot != null)
         .map(String::valueOf)
@@ -141,7 +179,7 @@ public final class Pipeline {
   }
 
   private java.util.Optional<RouteConfig> routeConfig(BusinessUnit unit) {
-    for (FunctionConfig template : FunctionDeployer.readAll(functionsDir())) {
+    for (FunctionConfig template : templates()) {
       if (ROUTE_FUNCTION.equals(template.getClassName())) {
         Map<String, Object> userConfig = new LinkedHashMap<>();
         if (template.getUserConfig() != null) {
@@ -171,7 +209,7 @@ public final class Pipeline {
       }
     }
     Map<String, Map<String, Object>> overrides = new LinkedHashMap<>();
-    for (FunctionConfig config : FunctionDeployer.readAll(functionsDir())) {
+    for (FunctionConfig config : templates()) {
       if (config.getUserConfig() != null && config.getUserConfig().containsKey("modelSlot")) {
         overrides.put(config.getName(), settings);
       }
@@ -191,7 +229,7 @@ public final class Pipeline {
    */
   public List<FunctionDeployer.Deployment> render(
       BusinessUnit unit, Map<String, Map<String, Object>> overrides) {
-    List<FunctionConfig> templates = FunctionDeployer.readAll(functionsDir());
+    List<FunctionConfig> templates = templates();
     Map<String, Object> routeTable = null;
     for (FunctionConfig template : templates) {
       if (ROUTE_FUNCTION.equals(template.getClassName())) {
@@ -496,7 +534,7 @@ public final class Pipeline {
       case "DecideFunction" -> 0;
       case "ScoreFunction" -> 1;
       case "RouteFunction" -> 2;
-      case "EnrichFunction" -> 3;
+      case "EnrichFunction", "BlockingEnrichFunction" -> 3;
       default -> 4;
     };
   }

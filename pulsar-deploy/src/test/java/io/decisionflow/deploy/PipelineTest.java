@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.apache.pulsar.common.functions.FunctionConfig;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -56,6 +57,46 @@ class PipelineTest {
         .allMatch(n -> n.startsWith("score-"));
     assertThat(names.subList(names.size() - 2, names.size())).containsExactly("route", "enrich");
     assertThat(log).isEmpty();
+  }
+
+  @Test
+  void theNaiveTopologyRendersFromItsOwnFolderWithoutTheExcludedFunctions() {
+    // Given the lending unit and the naive baseline's folder, without the guard
+    BusinessUnit unit = BusinessUnit.load(pipeline.businessUnitsDir(), "lending");
+    Pipeline naive =
+        pipeline.topology(project.resolve("pulsar-deploy/functions-naive"), Set.of("guard"));
+
+    // When it is rendered
+    List<FunctionDeployer.Deployment> deployments = naive.render(unit, Map.of());
+
+    // Then it is the same stages, with blocking state and one model call per record
+    assertThat(deployments.stream().map(d -> d.config().getName()))
+        .containsExactly("decide", "score-challenger", "score-champion", "route", "enrich");
+    assertThat(deployments.get(4).config().getClassName())
+        .isEqualTo("io.decisionflow.functions.baseline.BlockingEnrichFunction");
+    assertThat(userConfig(deployments, "score-champion")).containsEntry("maxBatchSize", 1);
+    assertThat(naive.modelSlots()).containsExactlyInAnyOrder("champion", "challenger");
+    // and the chained pipeline without its guard is the pipeline less the guard
+    assertThat(pipeline.topology(pipeline.functionsDir(), Set.of("guard")).render(unit, Map.of()))
+        .extracting(d -> d.config().getName())
+        .doesNotContain("guard")
+        .hasSize(ShippedFiles.functionFiles().size() - 1);
+  }
+
+  @Test
+  void aTopologyFolderWithoutFunctionConfigsIsRefused() throws Exception {
+    Path empty = Files.createDirectories(project.resolve("pulsar-deploy/functions-none"));
+
+    assertThatThrownBy(() -> pipeline.topology(empty, Set.of()))
+        .hasMessageContaining("no function config")
+        .hasMessageContaining(empty.toString());
+    assertThatThrownBy(
+            () ->
+                pipeline.topology(
+                    project.resolve("pulsar-deploy/functions-naive"),
+                    Set.of("enrich", "route", "score-champion", "score-challenger", "decide")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("besides");
   }
 
   @Test

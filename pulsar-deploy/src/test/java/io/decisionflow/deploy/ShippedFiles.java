@@ -75,6 +75,9 @@ final class ShippedFiles {
   static Path project(Path root) {
     try {
       copyAll(functionsDir(), root.resolve("pulsar-deploy/functions"));
+      copyAll(
+          functionsDir().resolveSibling("functions-naive"),
+          root.resolve("pulsar-deploy/functions-naive"));
       copyAll(businessUnitsDir(), root.resolve("pulsar-deploy/business-units"));
       Set<String> jars = new LinkedHashSet<>();
       for (Path file : functionFiles()) {

@@ -21,6 +21,8 @@ import picocli.CommandLine.Command;
       MerchantsCommand.class,
       BenchStateCommand.class,
       BenchEnrichCommand.class,
+      GenerateCommand.class,
+      BenchmarkCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class DecisionflowCli {

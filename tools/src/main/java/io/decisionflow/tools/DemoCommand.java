@@ -182,7 +182,7 @@ final class DemoCommand implements Callable<Integer> {
    * one, e.g. a rollback the guard published in an earlier run: each demo starts from the unit's
    * file.
    */
-  private static void resetRouting(PulsarClient client, Pipeline pipeline, BusinessUnit unit)
+  static void resetRouting(PulsarClient client, Pipeline pipeline, BusinessUnit unit)
       throws Exception {
     BusinessNamespace ns = unit.pipelineNamespace();
     io.decisionflow.deploy.RoutingRegistry registry =
@@ -312,7 +312,7 @@ final class DemoCommand implements Callable<Integer> {
    * Publishes the generator's merchant table to the unit's {@code merchants} topic, and deletes the
    * merchants it leaves unknown (a table loaded earlier may hold them).
    */
-  private static void loadMerchants(PulsarClient client, BusinessNamespace ns) throws Exception {
+  static void loadMerchants(PulsarClient client, BusinessNamespace ns) throws Exception {
     TransactionGenerator generator =
         new TransactionGenerator(TransactionGenerator.Options.defaults(0));
     MerchantRegistry.Summary loaded =
@@ -428,7 +428,7 @@ final class DemoCommand implements Callable<Integer> {
   }
 
   /** DECISIONFLOW_HOME, else ~/.cache/decisionflow. */
-  private static Path home() {
+  static Path home() {
     String home = System.getenv("DECISIONFLOW_HOME");
     return home != null && !home.isBlank()
         ? Path.of(home)
@@ -439,10 +439,15 @@ final class DemoCommand implements Callable<Integer> {
     if (modelStore != null) {
       return modelStore.toAbsolutePath().normalize();
     }
-    Path base = home();
+    return defaultModelStore();
+  }
+
+  /** The local model store of the current feature spec, in DECISIONFLOW_HOME. */
+  static Path defaultModelStore() {
     // One store per feature spec: the build trains v1 and v2 again for each spec, and a store
     // keeps one artifact per version.
-    return base.resolve("model-store")
+    return home()
+        .resolve("model-store")
         .resolve("feature-spec-" + FeatureSpec.VERSION)
         .toAbsolutePath()
         .normalize();

@@ -2,6 +2,7 @@ package io.decisionflow.tools.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
 
 import org.junit.jupiter.api.Test;
 
@@ -31,12 +32,25 @@ class BrokerCeilingTest {
     BrokerCeiling.Result result = BrokerCeiling.parse(PRODUCE, CONSUME, 180);
 
     assertThat(result.producedPerSecond()).isEqualTo(122511.394);
-    assertThat(result.receivedPerSecond()).isEqualTo(121280.893);
-    assertThat(result.perSecond()).isEqualTo(121280.893);
+    assertThat(result.sent()).isEqualTo(2531802);
+    assertThat(result.received()).isEqualTo(2172895);
+    // The consumer received 85.8 % of what was sent within its run: the ceiling is that share
+    assertThat(result.perSecond()).isCloseTo(122511.394 * 2172895 / 2531802, within(0.01));
     assertThat(result.publishP50Ms()).isEqualTo(58.371);
     assertThat(result.publishP99Ms()).isEqualTo(649.407);
     assertThat(result.publishMaxMs()).isEqualTo(688.359);
-    assertThat(result.format()).contains("121281 msg/s received (180-byte messages)");
+    assertThat(result.format())
+        .contains(
+            "broker ceiling: 105144 msg/s (122511 msg/s produced, 2172895 of 2531802 received;");
+  }
+
+  @Test
+  void aConsumerThatReceivedEverythingLeavesTheProducedRate() {
+    BrokerCeiling.Result result =
+        new BrokerCeiling.Result(50_000, 1_000_000, 999_000, 100, 1, 2, 3);
+
+    assertThat(result.perSecond()).isEqualTo(50_000);
+    assertThat(new BrokerCeiling.Result(0, 0, 0, 100, 0, 0, 0).perSecond()).isZero();
   }
 
   @Test
