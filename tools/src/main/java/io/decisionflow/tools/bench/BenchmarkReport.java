@@ -117,6 +117,29 @@ public final class BenchmarkReport {
           .append(String.join(", ", parts))
           .append('\n');
     }
+    s.append(
+        "\nWhere the time goes at the lowest load measured (from each decision's lineage):\n\n");
+    for (Topology t : topologies) {
+      if (t.levels().isEmpty() || t.levels().get(0).step().result().hops().isEmpty()) {
+        continue;
+      }
+      Level low = t.levels().get(0);
+      List<String> parts = new ArrayList<>();
+      low.step()
+          .result()
+          .hops()
+          .forEach(
+              (hop, p) ->
+                  parts.add(
+                      hop + " p50 " + Percentiles.f(p.p50()) + " / p99 " + Percentiles.f(p.p99())));
+      s.append("- ")
+          .append(t.name())
+          .append(" at ")
+          .append(low.step().rate())
+          .append("/s (ms): ")
+          .append(String.join(", ", parts))
+          .append('\n');
+    }
     s.append("\nTargets:\n\n");
     targets(ceiling, topologies).forEach(line -> s.append("- ").append(line).append('\n'));
     return s.toString();

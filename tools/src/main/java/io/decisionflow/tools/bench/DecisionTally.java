@@ -1,5 +1,8 @@
 package io.decisionflow.tools.bench;
 
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.HdrHistogram.Histogram;
@@ -11,6 +14,13 @@ import org.HdrHistogram.Histogram;
  */
 public final class DecisionTally {
 
+  /**
+   * The hops of a decision's lineage: from the event time to enrich's stamp, then to route's,
+   * score's and decide's, then to the moment the benchmark received it.
+   */
+  public static final List<String> HOPS =
+      List.of("publish->enrich", "enrich->route", "route->score", "score->decide", "decide->here");
+
   /** What a step measured. */
   public record Result(
       long sent,
@@ -20,7 +30,29 @@ public final class DecisionTally {
       long alerts,
       long truePositives,
       long frauds,
-      long lastDecisionMicros) {
+      long lastDecisionMicros,
+      Map<String, Percentiles> hops) {
+
+    public Result(
+        long sent,
+        long decided,
+        long duplicates,
+        Percentiles latency,
+        long alerts,
+        long truePositives,
+        long frauds,
+        long lastDecisionMicros) {
+      this(
+          sent,
+          decided,
+          duplicates,
+          latency,
+          alerts,
+          truePositives,
+          frauds,
+          lastDecisionMicros,
+          Map.of());
+    }
 
     public long missing() {
       return Math.max(0, sent - decided);
@@ -40,6 +72,7 @@ public final class DecisionTally {
   private final GroundTruth truth;
   private final Set<String> seen = ConcurrentHashMap.newKeySet();
   private final Histogram latencyMicros = Percentiles.newHistogram();
+  private final Histogram[] hopMicros = new Histogram[HOPS.size()];
   private long duplicates;
   private long alerts;
   private long truePositives;
@@ -47,15 +80,23 @@ public final class DecisionTally {
 
   public DecisionTally(GroundTruth truth) {
     this.truth = truth;
+    for (int i = 0; i < hopMicros.length; i++) {
+      hopMicros[i] = Percentiles.newHistogram();
+    }
   }
 
   /**
    * Counts one decision.
    *
    * @param receivedMicros when it was received, in microseconds since the epoch
+   * @param stageTimesMs the times enrich, route, score and decide stamped on it (epoch ms), or none
    */
   public synchronized void add(
-      String transactionId, boolean alert, long eventTimeMs, long receivedMicros) {
+      String transactionId,
+      boolean alert,
+      long eventTimeMs,
+      long receivedMicros,
+      long... stageTimesMs) {
     GroundTruth.Label label = truth.get(transactionId);
     if (label == null) {
       return;
@@ -65,6 +106,14 @@ public final class DecisionTally {
       return;
     }
     Percentiles.record(latencyMicros, receivedMicros - eventTimeMs * 1000);
+    if (stageTimesMs.length == HOPS.size() - 1) {
+      long previous = eventTimeMs * 1000;
+      for (int i = 0; i < HOPS.size(); i++) {
+        long at = i < stageTimesMs.length ? stageTimesMs[i] * 1000 : receivedMicros;
+        Percentiles.record(hopMicros[i], at - previous);
+        previous = at;
+      }
+    }
     lastDecisionMicros = Math.max(lastDecisionMicros, receivedMicros);
     if (alert) {
       alerts++;
@@ -85,6 +134,12 @@ public final class DecisionTally {
   }
 
   public synchronized Result result() {
+    Map<String, Percentiles> hops = new LinkedHashMap<>();
+    if (hopMicros[0].getTotalCount() > 0) {
+      for (int i = 0; i < HOPS.size(); i++) {
+        hops.put(HOPS.get(i), Percentiles.of(hopMicros[i]));
+      }
+    }
     return new Result(
         truth.size(),
         seen.size(),
@@ -93,6 +148,7 @@ public final class DecisionTally {
         alerts,
         truePositives,
         truth.frauds(),
-        lastDecisionMicros);
+        lastDecisionMicros,
+        hops);
   }
 }

@@ -54,11 +54,13 @@ public final class LoadGenerator {
   }
 
   /**
-   * What a run did: messages sent and acknowledged by the broker, sends that failed, and how far
-   * behind its schedule the sender fell at worst (more than a few milliseconds: the generator, not
-   * the system under test, limited the rate).
+   * What a run did: messages sent and acknowledged by the broker, sends that failed, how far behind
+   * its schedule the sender fell at worst (a pause of the sender's JVM or of the machine), and how
+   * far behind it was at the last message (if much: the generator, not the system under test,
+   * limited the rate).
    */
-  public record Report(long sent, long acknowledged, long failed, long maxBehindMicros) {}
+  public record Report(
+      long sent, long acknowledged, long failed, long maxBehindMicros, long lastBehindMicros) {}
 
   private final TransactionGenerator generator;
   private final String cardPrefix;
@@ -97,12 +99,14 @@ public final class LoadGenerator {
     long startMs = clock.currentTimeMillis();
     long nextProgress = start + TimeUnit.SECONDS.toNanos(2);
     long maxBehind = 0;
+    long behind = 0;
     long total = schedule.total();
     for (long i = 0; i < total; i++) {
       long due = schedule.dueNanos(i);
       clock.parkUntil(start + due);
       long now = clock.nanoTime();
-      maxBehind = Math.max(maxBehind, now - start - due);
+      behind = now - start - due;
+      maxBehind = Math.max(maxBehind, behind);
       long eventTimeMs = startMs + TimeUnit.NANOSECONDS.toMillis(due);
       TransactionGenerator.Labelled labelled = generator.next(eventTimeMs);
       Transaction generated = labelled.transaction();
@@ -130,7 +134,11 @@ public final class LoadGenerator {
       }
     }
     return new Report(
-        total, acknowledged.get(), failed.get(), TimeUnit.NANOSECONDS.toMicros(maxBehind));
+        total,
+        acknowledged.get(),
+        failed.get(),
+        TimeUnit.NANOSECONDS.toMicros(maxBehind),
+        TimeUnit.NANOSECONDS.toMicros(behind));
   }
 
   /** Sends acknowledged by the broker so far. */

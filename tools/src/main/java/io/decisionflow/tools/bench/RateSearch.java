@@ -38,8 +38,16 @@ public final class RateSearch {
     }
   }
 
-  /** When a step counts as sustained. */
+  /**
+   * When a step counts as sustained: at most {@code maxP99Ms} end to end at p99, and the sender at
+   * most {@code maxSenderBehindMicros} behind its schedule at its last message.
+   */
   public record Criteria(double maxP99Ms, long maxSenderBehindMicros) {
+
+    /** The sender may end at most 5 % of the step's duration, and at least 100 ms, late. */
+    public static Criteria forStep(double maxP99Ms, java.time.Duration step) {
+      return new Criteria(maxP99Ms, Math.max(100_000, step.toNanos() / 1000 / 20));
+    }
 
     /** Why {@code result} is not sustained, or null if it is. */
     public String failure(DecisionTally.Result result, long senderBehindMicros) {
@@ -53,7 +61,7 @@ public final class RateSearch {
       if (senderBehindMicros > maxSenderBehindMicros) {
         return String.format(
             Locale.ROOT,
-            "the generator fell %.1f ms behind its schedule",
+            "the generator ended %.1f ms behind its schedule",
             senderBehindMicros / 1000.0);
       }
       return null;

@@ -46,6 +46,25 @@ class DecisionTallyTest {
     tally.add("t4", false, 1_000, 1_000_000 + 5_000);
     assertThat(tally.complete()).isTrue();
     assertThat(tally.result().missing()).isZero();
+    assertThat(tally.result().hops()).isEmpty();
+  }
+
+  @Test
+  void splitsTheLatencyIntoTheHopsOfTheLineage() {
+    GroundTruth truth = new GroundTruth();
+    truth.add("t1", "c1", labelled(false));
+    DecisionTally tally = new DecisionTally(truth);
+
+    // event 1000 ms; enriched 1004, routed 1006, scored 1013, decided 1014; received 1020.5
+    tally.add("t1", false, 1_000, 1_020_500, 1_004, 1_006, 1_013, 1_014);
+
+    var hops = tally.result().hops();
+    assertThat(hops.keySet()).containsExactlyElementsOf(DecisionTally.HOPS);
+    assertThat(hops.get("publish->enrich").p50()).isCloseTo(4, within(0.01));
+    assertThat(hops.get("enrich->route").p50()).isCloseTo(2, within(0.01));
+    assertThat(hops.get("route->score").p50()).isCloseTo(7, within(0.01));
+    assertThat(hops.get("score->decide").p50()).isCloseTo(1, within(0.01));
+    assertThat(hops.get("decide->here").p50()).isCloseTo(6.5, within(0.01));
   }
 
   @Test

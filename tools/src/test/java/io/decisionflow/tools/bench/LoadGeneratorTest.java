@@ -60,6 +60,7 @@ class LoadGeneratorTest {
     assertThat(report.acknowledged()).isEqualTo(600);
     assertThat(report.failed()).isZero();
     assertThat(report.maxBehindMicros()).isZero();
+    assertThat(report.lastBehindMicros()).isZero();
     assertThat(sent).hasSize(600);
     assertThat(truth.size()).isEqualTo(600);
     for (int i = 0; i < sent.size(); i++) {
@@ -97,6 +98,7 @@ class LoadGeneratorTest {
     // The event time is when the message was due, not when the slow sender got to it
     assertThat(sent.get(499).eventTimeMs()).isEqualTo(clock.startMs + 998);
     assertThat(report.maxBehindMicros()).isEqualTo(499 * 1000L);
+    assertThat(report.lastBehindMicros()).isEqualTo(499 * 1000L);
   }
 
   @Test

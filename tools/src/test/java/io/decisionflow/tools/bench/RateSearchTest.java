@@ -80,7 +80,11 @@ class RateSearchTest {
     assertThat(criteria.failure(slow, 0)).isEqualTo("p99 750 ms > 500.0 ms");
     assertThat(criteria.failure(lost, 0)).isEqualTo("3 of 100 not decided in time");
     assertThat(criteria.failure(fine, 80_000))
-        .isEqualTo("the generator fell 80.0 ms behind its schedule");
+        .isEqualTo("the generator ended 80.0 ms behind its schedule");
+    assertThat(RateSearch.Criteria.forStep(100, java.time.Duration.ofSeconds(15)))
+        .isEqualTo(new RateSearch.Criteria(100, 750_000));
+    assertThat(RateSearch.Criteria.forStep(100, java.time.Duration.ofSeconds(1)))
+        .isEqualTo(new RateSearch.Criteria(100, 100_000));
     assertThat(criteria.failure(fine, 0)).isNull();
     assertThatThrownBy(() -> new RateSearch(rate -> null, l -> {}).search(0, 10, 0.1))
         .hasMessageContaining("start 0");
