@@ -30,6 +30,8 @@ public class DecideFunction implements Function<byte[], CompletableFuture<Decisi
   private DecideStage stage;
   private String alerts;
   private String ok;
+  private String decisionsTopic;
+  private Outputs outputs;
   private DeadLetters deadLetters;
   private Retries retries;
   private InstanceMetrics metrics;
@@ -53,6 +55,13 @@ public class DecideFunction implements Function<byte[], CompletableFuture<Decisi
         new BusinessNamespace(context.getTenant(), context.getNamespace());
     alerts = Topics.FRAUD_ALERTS.in(namespace);
     ok = Topics.TRANSACTIONS_OK.in(namespace);
+    outputs = new Outputs(context, config.outputBatchingDelayMicros);
+    decisionsTopic = context.getOutputTopic();
+    if (outputs.own() && (decisionsTopic == null || decisionsTopic.isBlank())) {
+      throw new IllegalArgumentException(
+          "decide needs an output topic (the function config's output), e.g. "
+              + Topics.DECISIONS.in(namespace));
+    }
     deadLetters = new DeadLetters(context, stageMetrics);
     retries =
         new Retries(
@@ -86,16 +95,33 @@ public class DecideFunction implements Function<byte[], CompletableFuture<Decisi
     }
     CompletableFuture<Decision> sent;
     try {
-      sent =
-          context
-              .newOutputMessage(
-                  DecideStage.isAlert(decision) ? alerts : ok, Topics.DECISIONS.schema())
+      CompletableFuture<?> copy =
+          outputs
+              .newMessage(DecideStage.isAlert(decision) ? alerts : ok, Topics.DECISIONS.schema())
               .key(decision.getCardId())
               .value(decision)
-              .sendAsync()
-              .thenApply(id -> counted(decision, start));
+              .sendAsync();
+      if (outputs.own()) {
+        // Both copies through the stage's producers; the runtime gets nothing to publish.
+        CompletableFuture<?> stored =
+            outputs
+                .newMessage(decisionsTopic, Topics.DECISIONS.schema())
+                .key(decision.getCardId())
+                .value(decision)
+                .eventTime(decision.getEventTimeMs())
+                .sendAsync();
+        sent =
+            CompletableFuture.allOf(copy, stored)
+                .thenApply(
+                    done -> {
+                      counted(decision, start);
+                      return null;
+                    });
+      } else {
+        sent = copy.thenApply(id -> counted(decision, start));
+      }
     } catch (PulsarClientException | RuntimeException e) {
-      // The runtime creates the producer here, and throws if it cannot (e.g. no such topic).
+      // The topic's producer is created here, which throws if it cannot be (e.g. no such topic).
       sent = CompletableFuture.failedFuture(e);
     }
     // A copy that could not be sent: the record is tried again later (no decision now).
@@ -121,6 +147,9 @@ public class DecideFunction implements Function<byte[], CompletableFuture<Decisi
 
   @Override
   public void close() {
+    if (outputs != null) {
+      outputs.close();
+    }
     if (metrics != null) {
       metrics.close();
     }

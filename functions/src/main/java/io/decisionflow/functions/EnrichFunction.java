@@ -13,6 +13,7 @@ import io.decisionflow.stages.enrich.EnrichStage;
 import io.decisionflow.stages.enrich.InMemoryMerchantRisks;
 import java.time.Clock;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -56,7 +57,8 @@ public class EnrichFunction implements Function<byte[], EnrichedTransaction> {
 
   /** Opens the output of an initialized function. */
   interface OutputFactory {
-    Output open(Context context, EnrichConfig config) throws PulsarClientException;
+    Output open(Context context, EnrichConfig config, InstanceMetrics metrics)
+        throws PulsarClientException;
   }
 
   /** Where an enrich instance reads the unit's merchant table. */
@@ -98,14 +100,17 @@ public class EnrichFunction implements Function<byte[], EnrichedTransaction> {
   private Logger log;
 
   public EnrichFunction() {
-    this(
-        EnrichFunction::producer,
-        (context, topic) ->
-            new MerchantUpdates(
-                context.getPulsarClient(),
-                topic,
-                context.getFunctionName() + "-" + context.getInstanceId() + "-merchants",
-                context.getLogger()));
+    this(EnrichFunction::producer, defaultMerchantSources());
+  }
+
+  /** The unit's {@code merchants} topic, read through the instance's client. */
+  static MerchantSources defaultMerchantSources() {
+    return (context, topic) ->
+        new MerchantUpdates(
+            context.getPulsarClient(),
+            topic,
+            context.getFunctionName() + "-" + context.getInstanceId() + "-merchants",
+            context.getLogger());
   }
 
   EnrichFunction(OutputFactory outputs, MerchantSources sources) {
@@ -115,7 +120,7 @@ public class EnrichFunction implements Function<byte[], EnrichedTransaction> {
 
   @Override
   public void initialize(Context context) throws PulsarClientException {
-    EnrichConfig config = StageConfigs.load(context.getUserConfigMap(), EnrichConfig.class);
+    EnrichConfig config = StageConfigs.load(settings(context), EnrichConfig.class);
     log = context.getLogger();
     String merchantTopic =
         Topics.MERCHANTS.in(new BusinessNamespace(context.getTenant(), context.getNamespace()));
@@ -127,7 +132,7 @@ public class EnrichFunction implements Function<byte[], EnrichedTransaction> {
       throw e;
     }
     metrics = FunctionMetrics.open(context);
-    stageMetrics = new StageMetrics(metrics, "enrich");
+    stageMetrics = new StageMetrics(metrics, stageName());
     stage =
         new EnrichStage(
             config,
@@ -138,12 +143,12 @@ public class EnrichFunction implements Function<byte[], EnrichedTransaction> {
     retries =
         new Retries(
             context,
-            "enrich",
+            stageName(),
             deadLetters,
             io.decisionflow.stages.RetryPolicy.load(context.getUserConfigMap()));
     maxPending = config.maxPendingRecords;
     pending = new Semaphore(maxPending);
-    output = outputs.open(context, config);
+    output = outputs.open(context, config, metrics);
     timer =
         Executors.newSingleThreadScheduledExecutor(
             r -> {
@@ -220,8 +225,18 @@ public class EnrichFunction implements Function<byte[], EnrichedTransaction> {
     return null;
   }
 
+  /** The enrich settings of the function's userConfig: all of it. */
+  Map<String, Object> settings(Context context) {
+    return context.getUserConfigMap();
+  }
+
+  /** The stage this function's metrics, retries and dead letters name. */
+  String stageName() {
+    return "enrich";
+  }
+
   /** The output topic's producer, batching for {@link EnrichConfig#outputBatchingDelayMicros}. */
-  private static Output producer(Context context, EnrichConfig config)
+  private static Output producer(Context context, EnrichConfig config, InstanceMetrics metrics)
       throws PulsarClientException {
     String topic = context.getOutputTopic();
     if (topic == null || topic.isBlank()) {

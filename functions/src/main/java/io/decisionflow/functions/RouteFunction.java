@@ -70,6 +70,7 @@ public class RouteFunction implements Function<byte[], CompletableFuture<Void>> 
   private DeadLetters deadLetters;
   private Retries retries;
   private TableSource tables;
+  private Outputs outputs;
   private Context context;
   private Logger log;
   private String statusTopic;
@@ -99,6 +100,7 @@ public class RouteFunction implements Function<byte[], CompletableFuture<Void>> 
     this.context = context;
     this.log = context.getLogger();
     RouteConfig config = StageConfigs.load(context.getUserConfigMap(), RouteConfig.class);
+    outputs = new Outputs(context, config.outputBatchingDelayMicros);
     knownSlots = config.knownSlots();
     namespace = new BusinessNamespace(context.getTenant(), context.getNamespace());
     statusTopic = Topics.ROUTING_STATUS.in(namespace);
@@ -228,13 +230,13 @@ public class RouteFunction implements Function<byte[], CompletableFuture<Void>> 
       TopicSpec<ScoringRequest> topic = Topics.scoring(request.getModelSlot());
       try {
         sent[i] =
-            context
-                .newOutputMessage(topic.in(namespace), topic.schema())
+            outputs
+                .newMessage(topic.in(namespace), topic.schema())
                 .key(request.getEnriched().getTransaction().getCardId())
                 .value(request)
                 .sendAsync();
       } catch (PulsarClientException | RuntimeException e) {
-        // The runtime creates the producer here, and throws if it cannot (e.g. no such topic).
+        // The topic's producer is created here, which throws if it cannot be (e.g. no such topic).
         sent[i] = CompletableFuture.failedFuture(e);
       }
     }
@@ -295,6 +297,9 @@ public class RouteFunction implements Function<byte[], CompletableFuture<Void>> 
   public void close() {
     if (tables != null) {
       tables.close();
+    }
+    if (outputs != null) {
+      outputs.close();
     }
     if (metrics != null) {
       metrics.close();

@@ -55,6 +55,8 @@ import org.slf4j.Logger;
 public class ScoreFunction implements Function<byte[], CompletableFuture<Score>> {
 
   private ScoreConfig config;
+  private Outputs outputs;
+  private String scoresTopic;
   private ScoreStage stage;
   private MicroBatcher<ScoreStage.Prepared, Score> batcher;
   private MicroBatchTimer timer;
@@ -125,7 +127,14 @@ public class ScoreFunction implements Function<byte[], CompletableFuture<Score>>
             "score",
             deadLetters,
             io.decisionflow.stages.RetryPolicy.load(context.getUserConfigMap()));
-    shadowScores = new ShadowScores(context);
+    outputs = new Outputs(context, config.outputBatchingDelayMicros);
+    scoresTopic = context.getOutputTopic();
+    if (outputs.own() && (scoresTopic == null || scoresTopic.isBlank())) {
+      throw new IllegalArgumentException(
+          "score needs an output topic (the function config's output), e.g. "
+              + Topics.SCORES.in(ns));
+    }
+    shadowScores = new ShadowScores(context, outputs);
     deployments.follow(this::switchTo);
     log.info(
         "score {}: serving {}; batches of up to {}, waiting {} ms; following {}",
@@ -393,9 +402,32 @@ public class ScoreFunction implements Function<byte[], CompletableFuture<Score>>
     }
     CompletableFuture<Score> scored =
         batcher.submit(prepared).thenApply(score -> counted(score, start));
-    return (prepared.request().getShadow() ? scored.thenCompose(shadowScores::divert) : scored)
+    return (prepared.request().getShadow()
+            ? scored.thenCompose(shadowScores::divert)
+            : scored.thenCompose(this::publish))
         .exceptionallyCompose(
             failure -> retries.afterFailure(record, input, failure).thenApply(v -> null));
+  }
+
+  /**
+   * {@code score} for the runtime to publish, or, through the stage's own producer, null once it is
+   * stored on the scores topic.
+   */
+  private CompletableFuture<Score> publish(Score score) {
+    if (!outputs.own()) {
+      return CompletableFuture.completedFuture(score);
+    }
+    try {
+      return outputs
+          .newMessage(scoresTopic, Topics.SCORES.schema())
+          .key(score.getRequest().getEnriched().getTransaction().getCardId())
+          .value(score)
+          .eventTime(score.getRequest().getEnriched().getTransaction().getEventTimeMs())
+          .sendAsync()
+          .thenApply(sent -> null);
+    } catch (PulsarClientException | RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
   }
 
   private Score counted(Score score, long start) {
@@ -430,6 +462,9 @@ public class ScoreFunction implements Function<byte[], CompletableFuture<Score>>
     }
     if (batcher != null) {
       batcher.close();
+    }
+    if (outputs != null) {
+      outputs.close();
     }
     if (stage != null) {
       stage.model().close();

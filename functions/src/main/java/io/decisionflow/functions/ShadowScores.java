@@ -14,11 +14,11 @@ import org.apache.pulsar.functions.api.Context;
  */
 final class ShadowScores {
 
-  private final Context context;
+  private final Outputs outputs;
   private final String topic;
 
-  ShadowScores(Context context) {
-    this.context = context;
+  ShadowScores(Context context, Outputs outputs) {
+    this.outputs = outputs;
     this.topic =
         Topics.SHADOW_SCORES.in(new BusinessNamespace(context.getTenant(), context.getNamespace()));
   }
@@ -37,8 +37,8 @@ final class ShadowScores {
       return CompletableFuture.completedFuture(score);
     }
     try {
-      return context
-          .newOutputMessage(topic, Topics.SHADOW_SCORES.schema())
+      return outputs
+          .newMessage(topic, Topics.SHADOW_SCORES.schema())
           .key(score.getRequest().getEnriched().getTransaction().getCardId())
           .value(score)
           .sendAsync()

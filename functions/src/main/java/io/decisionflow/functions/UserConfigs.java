@@ -3,6 +3,7 @@ package io.decisionflow.functions;
 import io.decisionflow.stages.StageConfigs;
 import io.decisionflow.stages.decide.DecideConfig;
 import io.decisionflow.stages.enrich.EnrichConfig;
+import io.decisionflow.stages.fused.FusedConfig;
 import io.decisionflow.stages.guard.GuardConfig;
 import io.decisionflow.stages.route.RouteConfig;
 import io.decisionflow.stages.score.ScoreConfig;
@@ -25,16 +26,21 @@ public final class UserConfigs {
           "io.decisionflow.functions.ScoreFunction", ScoreConfig.class,
           "io.decisionflow.functions.DecideFunction", DecideConfig.class,
           "io.decisionflow.functions.GuardFunction", GuardConfig.class,
-          "io.decisionflow.functions.baseline.BlockingEnrichFunction", EnrichConfig.class);
+          "io.decisionflow.functions.baseline.BlockingEnrichFunction", EnrichConfig.class,
+          "io.decisionflow.functions.FusedFunction", FusedConfig.class);
 
   private UserConfigs() {}
 
   /**
    * The processing guarantees a function class must be deployed with, or null if any will do.
-   * Enrich acknowledges records itself once their card state is durable ({@code MANUAL}).
+   * Enrich (and the fused function, which is enrich and more) acknowledges records itself once
+   * their card state is durable ({@code MANUAL}).
    */
   public static String requiredProcessingGuarantees(String className) {
-    return "io.decisionflow.functions.EnrichFunction".equals(className) ? "MANUAL" : null;
+    return "io.decisionflow.functions.EnrichFunction".equals(className)
+            || "io.decisionflow.functions.FusedFunction".equals(className)
+        ? "MANUAL"
+        : null;
   }
 
   /**

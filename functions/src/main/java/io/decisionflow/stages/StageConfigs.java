@@ -57,6 +57,18 @@ public final class StageConfigs {
     return config;
   }
 
+  /**
+   * Checks a stage's {@code outputBatchingDelayMicros}: -1 (the runtime's producers) or a delay in
+   * [0, 1000000] microseconds.
+   */
+  public static void requireOutputBatchingDelay(long micros) {
+    ConfigException.require(
+        micros >= -1 && micros <= 1_000_000,
+        "outputBatchingDelayMicros",
+        micros,
+        "must be in [0, 1000000] (0 turns batching off), or -1 for the function runtime's producers");
+  }
+
   private static String describe(Throwable cause, Class<?> type) {
     if (cause instanceof UnrecognizedPropertyException u) {
       String known =

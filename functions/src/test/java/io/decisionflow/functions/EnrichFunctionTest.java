@@ -96,7 +96,7 @@ class EnrichFunctionTest {
   private EnrichFunction initialized(FakeContext context) throws Exception {
     EnrichFunction function =
         new EnrichFunction(
-            (ctx, config) ->
+            (ctx, config, metrics) ->
                 new EnrichFunction.Output() {
                   @Override
                   public CompletableFuture<?> send(

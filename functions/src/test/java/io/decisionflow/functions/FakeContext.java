@@ -385,6 +385,88 @@ public final class FakeContext implements Context {
     return new CapturingMessageBuilder<>(topicName, schema);
   }
 
+  /**
+   * A client whose producers capture what they send into {@link #outputs}, as {@link
+   * #newOutputMessage} does: a stage that publishes through producers of its own ({@code Outputs})
+   * is seen the same way. A topic in {@link #missingTopics} fails at {@code create()}.
+   */
+  @Override
+  public org.apache.pulsar.client.api.PulsarClient getPulsarClient() {
+    return proxy(
+        org.apache.pulsar.client.api.PulsarClient.class,
+        (self, method, args) -> {
+          if (method.getName().equals("newProducer") && args != null && args.length == 1) {
+            return producerBuilder((Schema<?>) args[0]);
+          }
+          throw new UnsupportedOperationException("FakeContext's client: " + method.getName());
+        });
+  }
+
+  private org.apache.pulsar.client.api.ProducerBuilder<?> producerBuilder(Schema<?> schema) {
+    String[] topic = new String[1];
+    return proxy(
+        org.apache.pulsar.client.api.ProducerBuilder.class,
+        (self, method, args) ->
+            switch (method.getName()) {
+              case "topic" -> {
+                topic[0] = (String) args[0];
+                yield self;
+              }
+              case "create" -> {
+                if (missingTopics.contains(topic[0])) {
+                  throw new org.apache.pulsar.client.api.PulsarClientException
+                      .TopicDoesNotExistException(topic[0]);
+                }
+                yield producer(topic[0], schema);
+              }
+              default -> {
+                if (method.getReturnType().isInstance(self)) {
+                  yield self; // a setting of the builder
+                }
+                throw new UnsupportedOperationException(
+                    "FakeContext's producer builder: " + method.getName());
+              }
+            });
+  }
+
+  private org.apache.pulsar.client.api.Producer<?> producer(String topic, Schema<?> schema) {
+    return proxy(
+        org.apache.pulsar.client.api.Producer.class,
+        (self, method, args) ->
+            switch (method.getName()) {
+              case "newMessage" -> new CapturingMessageBuilder<>(topic, schema);
+              case "getTopic" -> topic;
+              case "close", "flush" -> null;
+              case "closeAsync", "flushAsync" -> CompletableFuture.completedFuture(null);
+              default ->
+                  throw new UnsupportedOperationException(
+                      "FakeContext's producer: " + method.getName());
+            });
+  }
+
+  /** Invoked with the proxy itself, the method and its arguments. */
+  private interface ProxyHandler {
+    Object invoke(Object self, java.lang.reflect.Method method, Object[] args) throws Exception;
+  }
+
+  @SuppressWarnings("unchecked")
+  private static <T> T proxy(Class<?> type, ProxyHandler handler) {
+    return (T)
+        java.lang.reflect.Proxy.newProxyInstance(
+            type.getClassLoader(),
+            new Class<?>[] {type},
+            (self, method, args) -> {
+              if (method.getDeclaringClass() == Object.class) {
+                return switch (method.getName()) {
+                  case "hashCode" -> System.identityHashCode(self);
+                  case "equals" -> self == args[0];
+                  default -> "FakeContext " + type.getSimpleName();
+                };
+              }
+              return handler.invoke(self, method, args);
+            });
+  }
+
   /** No broker, so no consumer. */
   @Override
   public <X> ConsumerBuilder<X> newConsumerBuilder(Schema<X> schema) {

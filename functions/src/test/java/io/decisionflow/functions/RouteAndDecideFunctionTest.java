@@ -79,12 +79,24 @@ class RouteAndDecideFunctionTest {
     decide.initialize(context);
 
     // When
-    Decision decision = decide.process(input, context).join();
+    Decision returned = decide.process(input, context).join();
 
-    // Then
+    // Then the decision is stored on decisions and on fraud-alerts by the stage's own producers,
+    // keyed by card, with the transaction's event time; nothing is left for the runtime
+    assertThat(returned).isNull();
+    List<Decision> decided = context.outputsTo(NS + "decisions", Decision.class);
+    assertThat(decided).hasSize(1);
+    Decision decision = decided.get(0);
     assertThat(decision.getOutcome()).isEqualTo("ALERT");
     assertThat(context.outputsTo(NS + "fraud-alerts", Decision.class)).containsExactly(decision);
     assertThat(context.outputsTo(NS + "transactions-ok", Decision.class)).isEmpty();
+    FakeContext.Output stored =
+        context.outputs().stream()
+            .filter(o -> o.topic().equals(NS + "decisions"))
+            .findFirst()
+            .orElseThrow();
+    assertThat(stored.key()).isEqualTo(decision.getCardId());
+    assertThat(stored.eventTime()).isEqualTo(decision.getEventTimeMs());
     assertThat(
             decide
                 .metrics()
@@ -103,6 +115,28 @@ class RouteAndDecideFunctionTest {
   }
 
   @Test
+  void withANegativeBatchingDelayDecideLeavesTheDecisionToTheRuntime() throws Exception {
+    // Given decide set to publish through the function runtime's producers
+    byte[] input = score().build().toByteArray();
+    FakeContext context =
+        context(
+            "decide",
+            Map.of("threshold", 0.2, "outputBatchingDelayMicros", -1),
+            NS + "scores",
+            input);
+    DecideFunction decide = new DecideFunction();
+    decide.initialize(context);
+
+    // When
+    Decision decision = decide.process(input, context).join();
+
+    // Then the runtime gets the decision to publish, and only the copy is sent
+    assertThat(decision.getOutcome()).isEqualTo("ALERT");
+    assertThat(context.outputsTo(NS + "decisions", Decision.class)).isEmpty();
+    assertThat(context.outputsTo(NS + "fraud-alerts", Decision.class)).containsExactly(decision);
+  }
+
+  @Test
   void decideRetriesFromADelayedCopyWhenItsCopyCannotBeSentThenDeadLetters() throws Exception {
     // Given fraud-alerts refuses every send, and 3 attempts at most, 200 ms apart at first
     byte[] input = score().build().toByteArray();
@@ -114,8 +148,7 @@ class RouteAndDecideFunctionTest {
 
     // When the first attempt fails: no decision now, a copy for attempt 2 after 200 ms
     assertThat(decide.process(input, context).join()).isNull();
-    FakeContext.Output copy = context.outputs().get(0);
-    assertThat(copy.topic()).isEqualTo(NS + "scores");
+    FakeContext.Output copy = retryCopy(context);
     assertThat((byte[]) copy.value()).isEqualTo(input);
     assertThat(copy.properties()).containsEntry(Retries.ATTEMPT, "2");
     assertThat(copy.deliverAfterMs()).isEqualTo(200L);
@@ -130,8 +163,8 @@ class RouteAndDecideFunctionTest {
     second.failSendsTo(NS + "fraud-alerts");
     decide.initialize(second);
     decide.process(input, second).join();
-    assertThat(second.outputs().get(0).properties()).containsEntry(Retries.ATTEMPT, "3");
-    assertThat(second.outputs().get(0).deliverAfterMs()).isEqualTo(400L);
+    assertThat(retryCopy(second).properties()).containsEntry(Retries.ATTEMPT, "3");
+    assertThat(retryCopy(second).deliverAfterMs()).isEqualTo(400L);
 
     // When the third and last fails: a dead letter with 3 attempts and the cause
     FakeContext third = context("decide", config, NS + "scores", input);
@@ -238,7 +271,7 @@ class RouteAndDecideFunctionTest {
   void shadowScoresGoToShadowScoresAndNowhereElse() {
     // Given
     FakeContext context = new FakeContext(Map.of());
-    ShadowScores shadowScores = new ShadowScores(context);
+    ShadowScores shadowScores = new ShadowScores(context, new Outputs(context, 1000));
     Score deciding = score().build();
     Score shadow = score().setRequest(score().getRequest().toBuilder().setShadow(true)).build();
 
@@ -257,8 +290,16 @@ class RouteAndDecideFunctionTest {
   private static FakeContext context(
       String name, Map<String, Object> config, String input, byte[] value) {
     return new FakeContext(config)
-        .withFunction(name, List.of(input), null)
+        .withFunction(name, List.of(input), name.equals("decide") ? NS + "decisions" : null)
         .withCurrentRecord(FakeContext.input(input, "card-1", value));
+  }
+
+  /** The one copy of the input sent back for a later attempt. */
+  private static FakeContext.Output retryCopy(FakeContext context) {
+    List<FakeContext.Output> copies =
+        context.outputs().stream().filter(o -> o.topic().equals(NS + "scores")).toList();
+    assertThat(copies).hasSize(1);
+    return copies.get(0);
   }
 
   private static void assertDeadLetter(FakeContext context, String stage, String type) {

@@ -21,7 +21,8 @@ class UserConfigsTest {
                 ScoreFunction.class.getName(),
                 DecideFunction.class.getName(),
                 GuardFunction.class.getName(),
-                io.decisionflow.functions.baseline.BlockingEnrichFunction.class.getName()));
+                io.decisionflow.functions.baseline.BlockingEnrichFunction.class.getName(),
+                FusedFunction.class.getName()));
     for (String name : UserConfigs.BY_FUNCTION.keySet()) {
       assertThat(Function.class).isAssignableFrom(Class.forName(name));
     }

@@ -534,7 +534,7 @@ public final class Pipeline {
       case "DecideFunction" -> 0;
       case "ScoreFunction" -> 1;
       case "RouteFunction" -> 2;
-      case "EnrichFunction", "BlockingEnrichFunction" -> 3;
+      case "EnrichFunction", "BlockingEnrichFunction", "FusedFunction" -> 3;
       default -> 4;
     };
   }

@@ -84,6 +84,24 @@ class PipelineTest {
   }
 
   @Test
+  void theFusedTopologyIsOneFunctionWithEveryStagesSettings() {
+    BusinessUnit unit = BusinessUnit.load(pipeline.businessUnitsDir(), "lending");
+    Pipeline fused = pipeline.topology(project.resolve("pulsar-deploy/functions-fused"), Set.of());
+
+    List<FunctionDeployer.Deployment> deployments = fused.render(unit, Map.of());
+
+    assertThat(deployments).hasSize(1);
+    FunctionConfig config = deployments.get(0).config();
+    assertThat(config.getClassName()).isEqualTo("io.decisionflow.functions.FusedFunction");
+    assertThat(config.getTenant() + "/" + config.getNamespace()).isEqualTo("lending/fraud");
+    assertThat(config.getOutput()).isNull();
+    assertThat(config.getProcessingGuarantees().name()).isEqualTo("MANUAL");
+    assertThat(config.getUserConfig()).containsKeys("enrich", "route", "slots", "decide");
+    assertThat(deployments.get(0).jar().getFileName().toString())
+        .isEqualTo("decisionflow-scoring.jar");
+  }
+
+  @Test
   void aTopologyFolderWithoutFunctionConfigsIsRefused() throws Exception {
     Path empty = Files.createDirectories(project.resolve("pulsar-deploy/functions-none"));
 

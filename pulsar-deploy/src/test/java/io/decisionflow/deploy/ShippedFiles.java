@@ -75,9 +75,11 @@ final class ShippedFiles {
   static Path project(Path root) {
     try {
       copyAll(functionsDir(), root.resolve("pulsar-deploy/functions"));
-      copyAll(
-          functionsDir().resolveSibling("functions-naive"),
-          root.resolve("pulsar-deploy/functions-naive"));
+      for (String topology : List.of("functions-naive", "functions-fused")) {
+        copyAll(
+            functionsDir().resolveSibling(topology),
+            root.resolve("pulsar-deploy").resolve(topology));
+      }
       copyAll(businessUnitsDir(), root.resolve("pulsar-deploy/business-units"));
       Set<String> jars = new LinkedHashSet<>();
       for (Path file : functionFiles()) {

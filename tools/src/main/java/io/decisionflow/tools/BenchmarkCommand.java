@@ -61,7 +61,8 @@ import picocli.CommandLine.Option;
       "Measure the broker ceiling (pulsar-perf, at the transactions' size), then for each",
       "topology the maximum sustainable rate (open-loop steps, doubling then bisecting) and the",
       "end-to-end latency (HdrHistogram p50/p95/p99/max), CPU per JVM and alert precision/recall",
-      "at 25, 50 and 80 % of it. Prints the table and writes it to --out. Deploys each topology",
+      "at 25, 50 and 80 % of it, for the chained pipeline, the naive baseline and the fused",
+      "topology. Prints the table and writes it to --out. Deploys each topology",
       "in turn into the unit's namespace under a tenant of its own (--tenant), without the guard",
       "and the sinks."
     })
@@ -72,10 +73,11 @@ final class BenchmarkCommand implements Callable<Integer> {
   @Option(
       names = "--topologies",
       split = ",",
-      defaultValue = "naive,chained",
+      defaultValue = "naive,chained,fused",
       description =
           "Topologies to measure, in order: chained (pulsar-deploy/functions), naive"
-              + " (pulsar-deploy/functions-naive) (${DEFAULT-VALUE}).")
+              + " (pulsar-deploy/functions-naive), fused (pulsar-deploy/functions-fused)"
+              + " (${DEFAULT-VALUE}).")
   List<String> topologies;
 
   @Option(
@@ -157,7 +159,7 @@ final class BenchmarkCommand implements Callable<Integer> {
       names = "--warmup-seconds",
       defaultValue = "30",
       description =
-          "Seconds of traffic at half the start rate before measuring, while the instances' JIT"
+          "Seconds of traffic at the start rate before measuring, while the instances' JIT"
               + " compilers work (${DEFAULT-VALUE}).")
   int warmupSeconds;
 
@@ -191,9 +193,13 @@ final class BenchmarkCommand implements Callable<Integer> {
   boolean keepRunning;
 
   private static final Map<String, String> FUNCTIONS_DIRS =
-      Map.of("chained", "pulsar-deploy/functions", "naive", "pulsar-deploy/functions-naive");
+      Map.of(
+          "chained", "pulsar-deploy/functions",
+          "naive", "pulsar-deploy/functions-naive",
+          "fused", "pulsar-deploy/functions-fused");
 
-  private static final Map<String, Integer> START_RATES = Map.of("chained", 500, "naive", 50);
+  private static final Map<String, Integer> START_RATES =
+      Map.of("chained", 500, "naive", 50, "fused", 1000);
 
   private volatile DecisionTally current = new DecisionTally(new GroundTruth());
 
@@ -252,7 +258,7 @@ final class BenchmarkCommand implements Callable<Integer> {
           base.undeploy(unit);
           DemoCommand.resetRouting(client, topology, unit);
           startAtTheEnd(admin, topology.render(unit, Map.of()));
-          topology.deploy(unit, Map.of());
+          topology.deploy(unit, modelLocations(project, name));
           topology.awaitRunning(unit, Duration.ofSeconds(240));
           results.add(measure(client, ns, name, runSeed, results));
         }
@@ -299,7 +305,7 @@ final class BenchmarkCommand implements Callable<Integer> {
   private void applySmoke() {
     ceilingSeconds = 3;
     ceilingRate = 5000;
-    if (topologies.equals(List.of("naive", "chained"))) {
+    if (topologies.equals(List.of("naive", "chained", "fused"))) {
       topologies = List.of("chained");
     }
     if (fixedRate == null) {
@@ -334,6 +340,28 @@ final class BenchmarkCommand implements Callable<Integer> {
     if (cards < 1) {
       throw new IllegalArgumentException("--cards must be >= 1, was " + cards);
     }
+  }
+
+  /**
+   * The fused function serves each slot's configured model: the models the build trained (the
+   * chained pipeline's score functions get theirs from the registry).
+   */
+  private static Map<String, Map<String, Object>> modelLocations(Path project, String topology) {
+    if (!topology.equals("fused")) {
+      return Map.of();
+    }
+    Map<String, Object> slots = new LinkedHashMap<>();
+    slots.put("champion", Map.of("modelLocation", trained(project, "fraud-v1").toString()));
+    slots.put("challenger", Map.of("modelLocation", trained(project, "fraud-v2").toString()));
+    return Map.of("fused", Map.of("slots", slots));
+  }
+
+  private static Path trained(Path project, String model) {
+    Path dir = project.resolve("models/target/models").resolve(model);
+    if (!Files.isDirectory(dir)) {
+      throw new IllegalArgumentException(dir + " is not a directory: build first (mvn package)");
+    }
+    return dir;
   }
 
   /** The mean serialized size of the generator's transactions: pulsar-perf's message size. */
@@ -431,7 +459,7 @@ final class BenchmarkCommand implements Callable<Integer> {
         }
         int start = startRate != null ? startRate : Math.min(START_RATES.get(name), maxRate);
         if (warmupSeconds > 0) {
-          stepper.run(name + " warm-up", Math.max(1, start / 2), warmupSeconds, 60);
+          stepper.run(name + " warm-up", start, warmupSeconds, 60);
         }
         int max;
         String note;
@@ -571,7 +599,11 @@ final class BenchmarkCommand implements Callable<Integer> {
                         d.getTransactionId(),
                         "ALERT".equals(d.getOutcome()),
                         d.getEventTimeMs(),
-                        now);
+                        now,
+                        d.getEnrichedAtMs(),
+                        d.getRoutedAtMs(),
+                        d.getScoredAtMs(),
+                        d.getDecidedAtMs());
                     consumer.acknowledgeAsync(m);
                   }
                 } catch (PulsarClientException e) {

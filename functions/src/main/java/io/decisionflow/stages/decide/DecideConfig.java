@@ -50,8 +50,15 @@ public final class DecideConfig implements StageConfigs.Validated {
     }
   }
 
+  /**
+   * How long the stage's producers wait to batch its output, in microseconds; 0 sends each record
+   * alone, -1 leaves publishing to the function runtime (which always waits 10 ms in Pulsar 4.0).
+   */
+  public long outputBatchingDelayMicros = 1000;
+
   @Override
   public void validate() {
+    StageConfigs.requireOutputBatchingDelay(outputBatchingDelayMicros);
     ConfigException.require(threshold != null, "threshold", null, "is required, in [0, 1]");
     requireProbability("threshold", threshold);
     ConfigException.require(thresholds != null, "thresholds", null, "must be a map (may be {})");

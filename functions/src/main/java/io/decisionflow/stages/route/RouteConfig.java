@@ -84,8 +84,15 @@ public final class RouteConfig implements StageConfigs.Validated {
    */
   public List<String> slots;
 
+  /**
+   * How long the stage's producers wait to batch its output, in microseconds; 0 sends each record
+   * alone, -1 leaves publishing to the function runtime (which always waits 10 ms in Pulsar 4.0).
+   */
+  public long outputBatchingDelayMicros = 1000;
+
   @Override
   public void validate() {
+    StageConfigs.requireOutputBatchingDelay(outputBatchingDelayMicros);
     ConfigException.require(
         arms != null && !arms.isEmpty(), "arms", arms, "must list at least one arm");
     int sum = 0;

@@ -64,8 +64,15 @@ public final class ScoreConfig implements StageConfigs.Validated {
   /** Probe calls let through while half open. */
   public int breakerProbes = 3;
 
+  /**
+   * How long the stage's producers wait to batch its output, in microseconds; 0 sends each record
+   * alone, -1 leaves publishing to the function runtime (which always waits 10 ms in Pulsar 4.0).
+   */
+  public long outputBatchingDelayMicros = 1000;
+
   @Override
   public void validate() {
+    StageConfigs.requireOutputBatchingDelay(outputBatchingDelayMicros);
     ConfigException.require(
         maxBatchSize >= 1 && maxBatchSize <= 4096,
         "maxBatchSize",

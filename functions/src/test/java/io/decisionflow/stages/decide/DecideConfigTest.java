@@ -131,6 +131,11 @@ class DecideConfigTest {
             Map.of("threshold", 0.5, "bands", Map.of("review", 0.2, "decline", 1.5)),
             "userConfig.bands.decline: must be in [0, 1], was 1.5"),
         arguments(
+            "output batching delay below -1",
+            Map.of("threshold", 0.5, "outputBatchingDelayMicros", -2),
+            "userConfig.outputBatchingDelayMicros: must be in [0, 1000000] (0 turns batching off),"
+                + " or -1 for the function runtime's producers, was -2"),
+        arguments(
             "band without decline",
             Map.of("threshold", 0.5, "bands", Map.of("review", 0.2)),
             "userConfig.bands.decline: must be in [0, 1], was <missing>"),
@@ -147,7 +152,7 @@ class DecideConfigTest {
             "unknown setting",
             Map.of("threshhold", 0.5),
             "userConfig.threshhold: unknown setting for DecideConfig; known settings are"
-                + " bands, slotBands, threshold, thresholds"));
+                + " bands, outputBatchingDelayMicros, slotBands, threshold, thresholds"));
   }
 
   @ParameterizedTest(name = "{0}")

@@ -145,7 +145,7 @@ class RouteConfigTest {
         .isInstanceOf(ConfigException.class)
         .hasMessage(
             "userConfig.arm: unknown setting for RouteConfig; known settings are arms,"
-                + " routingVersion, shadows, slots");
+                + " outputBatchingDelayMicros, routingVersion, shadows, slots");
   }
 
   @Test

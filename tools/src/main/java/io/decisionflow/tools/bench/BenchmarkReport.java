@@ -17,7 +17,10 @@ public final class BenchmarkReport {
       Map.of(
           // generator -> transactions -> enriched -> scoring-<slot> -> scores -> decisions,
           // plus fraud-alerts or transactions-ok
-          "chained", 6, "naive", 6);
+          "chained", 6,
+          "naive", 6,
+          // generator -> transactions -> decisions, plus fraud-alerts or transactions-ok
+          "fused", 3);
 
   /** One latency measurement at a fixed rate, with the CPU each JVM used meanwhile. */
   public record Level(String label, RateSearch.Step step, Map<String, Double> cpuCores) {

@@ -55,8 +55,28 @@ class RateSearchTest {
     RateSearch.Outcome outcome =
         new RateSearch(capacity(130, tried), line -> {}).search(1000, 5000, 0.1);
 
-    assertThat(tried).startsWith(1000, 500, 250, 125);
+    assertThat(tried).startsWith(1000, 1000, 500, 250, 125);
     assertThat(outcome.maxRate()).isBetween((int) (130 / 1.1), 130);
+  }
+
+  @Test
+  void aFirstStepThatFailsOnceIsTriedAgainBeforeItCounts() throws Exception {
+    List<Integer> tried = new ArrayList<>();
+    RateSearch.Probe capacity = capacity(3_300, tried);
+    int[] calls = {0};
+    RateSearch.Probe coldFirst =
+        rate -> {
+          RateSearch.Step step = capacity.run(rate);
+          if (calls[0]++ == 0) {
+            return new RateSearch.Step(rate, step.result(), 0, "p99 1500 ms > 1000.0 ms");
+          }
+          return step;
+        };
+
+    RateSearch.Outcome outcome = new RateSearch(coldFirst, line -> {}).search(1000, 100_000, 0.05);
+
+    assertThat(tried).startsWith(1000, 1000, 2000, 4000);
+    assertThat(outcome.maxRate()).isBetween((int) (3_300 / 1.05), 3_300);
   }
 
   @Test

@@ -1,0 +1,92 @@
+package io.decisionflow.functions;
+
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import org.apache.pulsar.client.api.Producer;
+import org.apache.pulsar.client.api.PulsarClientException;
+import org.apache.pulsar.client.api.Schema;
+import org.apache.pulsar.client.api.TypedMessageBuilder;
+import org.apache.pulsar.functions.api.Context;
+
+/**
+ * The producers a function publishes its records with. Pulsar 4.0's runtime batches both what a
+ * function returns and what it sends with {@code context.newOutputMessage} for a fixed 10 ms, and a
+ * function config cannot change that (PIP-401 makes it configurable from Pulsar 4.1): in a chain of
+ * five hops that is up to 50 ms of waiting. So a stage publishes through producers of its own, made
+ * from the instance's client, batching for {@code outputBatchingDelayMicros} (1 ms by default; 0
+ * sends each record alone). A negative delay uses the runtime's producers instead.
+ *
+ * <p>The producers never time a send out: a record is acknowledged only once its output is stored,
+ * and a send that fails fails the record (which is retried or dead-lettered).
+ */
+final class Outputs implements AutoCloseable {
+
+  private final Context context;
+  private final long batchingDelayMicros;
+  private final Map<String, Producer<?>> producers = new ConcurrentHashMap<>();
+
+  /**
+   * @param batchingDelayMicros how long the producers wait to batch; negative: the runtime's
+   */
+  Outputs(Context context, long batchingDelayMicros) {
+    this.context = context;
+    this.batchingDelayMicros = batchingDelayMicros;
+  }
+
+  /** Whether records go through producers of the stage's own (else the runtime's). */
+  boolean own() {
+    return batchingDelayMicros >= 0;
+  }
+
+  /**
+   * A message to {@code topic}, to send with {@code sendAsync}.
+   *
+   * @throws PulsarClientException if the topic's producer cannot be created
+   */
+  @SuppressWarnings("unchecked")
+  <T> TypedMessageBuilder<T> newMessage(String topic, Schema<T> schema)
+      throws PulsarClientException {
+    if (!own()) {
+      return context.newOutputMessage(topic, schema);
+    }
+    Producer<T> producer = (Producer<T>) producers.get(topic);
+    if (producer == null) {
+      synchronized (producers) {
+        producer = (Producer<T>) producers.get(topic);
+        if (producer == null) {
+          producer = create(topic, schema);
+          producers.put(topic, producer);
+        }
+      }
+    }
+    return producer.newMessage();
+  }
+
+  private <T> Producer<T> create(String topic, Schema<T> schema) throws PulsarClientException {
+    return context
+        .getPulsarClient()
+        .newProducer(schema)
+        .topic(topic)
+        .enableBatching(batchingDelayMicros > 0)
+        .batchingMaxPublishDelay(Math.max(1, batchingDelayMicros), TimeUnit.MICROSECONDS)
+        .blockIfQueueFull(true)
+        .sendTimeout(0, TimeUnit.SECONDS)
+        .create();
+  }
+
+  /** Closes the producers (flushing what they hold). */
+  @Override
+  public void close() {
+    for (Producer<?> producer : producers.values()) {
+      try {
+        producer.close();
+      } catch (PulsarClientException e) {
+        context
+            .getLogger()
+            .warn("closing the producer of {}: {}", producer.getTopic(), e.toString());
+      }
+    }
+    producers.clear();
+  }
+}
