@@ -181,6 +181,15 @@ final class BenchmarkCommand implements Callable<Integer> {
   boolean smoke;
 
   @Option(
+      names = "--set",
+      paramLabel = "FUNCTION.KEY=VALUE",
+      description =
+          "A userConfig setting of one function of the measured topologies, for tuning runs, e.g."
+              + " --set score-champion.maxBatchWaitMs=0 --set enrich.outputBatchingDelayMicros=0"
+              + " (repeatable; numbers and true/false are typed).")
+  List<String> settings = new ArrayList<>();
+
+  @Option(
       names = "--tenant",
       description =
           "Tenant to run in (default: the unit's tenant with -bench appended, so that the"
@@ -258,7 +267,7 @@ final class BenchmarkCommand implements Callable<Integer> {
           base.undeploy(unit);
           DemoCommand.resetRouting(client, topology, unit);
           startAtTheEnd(admin, topology.render(unit, Map.of()));
-          topology.deploy(unit, modelLocations(project, name));
+          topology.deploy(unit, overrides(modelLocations(project, name), settings));
           topology.awaitRunning(unit, Duration.ofSeconds(240));
           results.add(measure(client, ns, name, runSeed, results));
         }
@@ -283,7 +292,8 @@ final class BenchmarkCommand implements Callable<Integer> {
                   + " cards, "
                   + messageBytes
                   + "-byte transactions, seed "
-                  + runSeed,
+                  + runSeed
+                  + (settings.isEmpty() ? "" : "; settings: " + String.join(" ", settings)),
               String.format(
                   Locale.ROOT,
                   "sustained: every decision within %d s of the step's last send, end-to-end p99"
@@ -339,6 +349,44 @@ final class BenchmarkCommand implements Callable<Integer> {
     }
     if (cards < 1) {
       throw new IllegalArgumentException("--cards must be >= 1, was " + cards);
+    }
+  }
+
+  /**
+   * {@code base} plus the {@code --set} settings ({@code function.key=value}).
+   *
+   * @throws IllegalArgumentException naming a setting that does not parse
+   */
+  static Map<String, Map<String, Object>> overrides(
+      Map<String, Map<String, Object>> base, List<String> settings) {
+    Map<String, Map<String, Object>> all = new LinkedHashMap<>();
+    base.forEach((function, values) -> all.put(function, new LinkedHashMap<>(values)));
+    for (String setting : settings) {
+      int dot = setting.indexOf('.');
+      int eq = setting.indexOf('=');
+      if (dot < 1 || eq < dot + 2) {
+        throw new IllegalArgumentException(
+            "--set " + setting + ": expected FUNCTION.KEY=VALUE, e.g. decide.threshold=0.3");
+      }
+      all.computeIfAbsent(setting.substring(0, dot), f -> new LinkedHashMap<>())
+          .put(setting.substring(dot + 1, eq), typed(setting.substring(eq + 1)));
+    }
+    return all;
+  }
+
+  private static Object typed(String value) {
+    if (value.equals("true") || value.equals("false")) {
+      return Boolean.parseBoolean(value);
+    }
+    try {
+      return Long.parseLong(value);
+    } catch (NumberFormatException e) {
+      // not a whole number
+    }
+    try {
+      return Double.parseDouble(value);
+    } catch (NumberFormatException e) {
+      return value;
     }
   }
 
