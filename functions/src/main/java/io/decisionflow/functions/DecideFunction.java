@@ -43,25 +43,14 @@ public class DecideFunction implements Function<byte[], CompletableFuture<Decisi
     DecideConfig config = StageConfigs.load(context.getUserConfigMap(), DecideConfig.class);
     metrics = FunctionMetrics.open(context);
     stageMetrics = new StageMetrics(metrics, "decide");
-    decisions =
-        metrics.counter(
-            "decisionflow_decisions_total",
-            "Decisions made, by arm, model version and decision (alert or ok)",
-            "arm",
-            "model_version",
-            "decision");
+    decisions = decisionsCounter(metrics);
     stage = new DecideStage(config, Clock.systemUTC());
     BusinessNamespace namespace =
         new BusinessNamespace(context.getTenant(), context.getNamespace());
     alerts = Topics.FRAUD_ALERTS.in(namespace);
     ok = Topics.TRANSACTIONS_OK.in(namespace);
     outputs = new Outputs(context, config.outputBatchingDelayMicros);
-    decisionsTopic = context.getOutputTopic();
-    if (outputs.own() && (decisionsTopic == null || decisionsTopic.isBlank())) {
-      throw new IllegalArgumentException(
-          "decide needs an output topic (the function config's output), e.g. "
-              + Topics.DECISIONS.in(namespace));
-    }
+    decisionsTopic = outputs.outputTopic("decide", Topics.DECISIONS.in(namespace));
     deadLetters = new DeadLetters(context, stageMetrics);
     retries =
         new Retries(
@@ -131,13 +120,28 @@ public class DecideFunction implements Function<byte[], CompletableFuture<Decisi
 
   private Decision counted(Decision decision, long start) {
     stageMetrics.emitted(start, decision.getEventTimeMs());
+    count(decisions, decision);
+    return decision;
+  }
+
+  /** {@code decisionflow_decisions_total}: decisions by arm, model version and decision. */
+  static Counter decisionsCounter(InstanceMetrics metrics) {
+    return metrics.counter(
+        "decisionflow_decisions_total",
+        "Decisions made, by arm, model version and decision (alert or ok)",
+        "arm",
+        "model_version",
+        "decision");
+  }
+
+  /** Counts {@code decision} in {@link #decisionsCounter}. */
+  static void count(Counter decisions, Decision decision) {
     decisions
         .labels(
             decision.getArm(),
             decision.getModelVersion(),
             decision.getOutcome().toLowerCase(Locale.ROOT))
         .inc();
-    return decision;
   }
 
   /** The instance's metrics. */

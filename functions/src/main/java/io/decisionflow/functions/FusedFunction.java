@@ -27,7 +27,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import org.apache.pulsar.client.api.PulsarClientException;
@@ -139,13 +138,7 @@ public class FusedFunction extends EnrichFunction {
         slots.values().forEach(FusedStages::close);
         throw e;
       }
-      Counter decisions =
-          metrics.counter(
-              "decisionflow_decisions_total",
-              "Decisions made, by arm, model version and decision (alert or ok)",
-              "arm",
-              "model_version",
-              "decision");
+      Counter decisions = DecideFunction.decisionsCounter(metrics);
       return new FusedStages(
           new RouteStage(config.routeConfig(), Clock.systemUTC()),
           slots,
@@ -211,14 +204,7 @@ public class FusedFunction extends EnrichFunction {
               decision,
               eventTimeMs);
       return CompletableFuture.allOf(stored, copy)
-          .thenRun(
-              () ->
-                  decisions
-                      .labels(
-                          decision.getArm(),
-                          decision.getModelVersion(),
-                          decision.getOutcome().toLowerCase(Locale.ROOT))
-                      .inc());
+          .thenRun(() -> DecideFunction.count(decisions, decision));
     }
 
     private <T> CompletableFuture<?> publish(

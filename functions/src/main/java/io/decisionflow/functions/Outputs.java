@@ -34,6 +34,21 @@ final class Outputs implements AutoCloseable {
     this.batchingDelayMicros = batchingDelayMicros;
   }
 
+  /**
+   * The function config's output topic, which a stage publishing through its own producers must
+   * name.
+   *
+   * @throws IllegalArgumentException if it names none, with {@code example} as what to set
+   */
+  String outputTopic(String stage, String example) {
+    String topic = context.getOutputTopic();
+    if (own() && (topic == null || topic.isBlank())) {
+      throw new IllegalArgumentException(
+          stage + " needs an output topic (the function config's output), e.g. " + example);
+    }
+    return topic;
+  }
+
   /** Whether records go through producers of the stage's own (else the runtime's). */
   boolean own() {
     return batchingDelayMicros >= 0;

@@ -128,12 +128,7 @@ public class ScoreFunction implements Function<byte[], CompletableFuture<Score>>
             deadLetters,
             io.decisionflow.stages.RetryPolicy.load(context.getUserConfigMap()));
     outputs = new Outputs(context, config.outputBatchingDelayMicros);
-    scoresTopic = context.getOutputTopic();
-    if (outputs.own() && (scoresTopic == null || scoresTopic.isBlank())) {
-      throw new IllegalArgumentException(
-          "score needs an output topic (the function config's output), e.g. "
-              + Topics.SCORES.in(ns));
-    }
+    scoresTopic = outputs.outputTopic("score", Topics.SCORES.in(ns));
     shadowScores = new ShadowScores(context, outputs);
     deployments.follow(this::switchTo);
     log.info(

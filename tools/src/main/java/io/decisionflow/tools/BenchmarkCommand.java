@@ -38,11 +38,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.pulsar.client.admin.PulsarAdmin;
 import org.apache.pulsar.client.admin.PulsarAdminException;
 import org.apache.pulsar.client.api.Consumer;
-import org.apache.pulsar.client.api.Message;
 import org.apache.pulsar.client.api.MessageId;
 import org.apache.pulsar.client.api.Producer;
 import org.apache.pulsar.client.api.PulsarClient;
-import org.apache.pulsar.client.api.PulsarClientException;
 import org.apache.pulsar.client.api.SubscriptionInitialPosition;
 import org.apache.pulsar.common.functions.FunctionConfig;
 import picocli.CommandLine.Command;
@@ -532,7 +530,7 @@ final class BenchmarkCommand implements Callable<Integer> {
         rates.put("80%", max * 4 / 5);
         // The naive baseline's top load again, to compare latency at the same rate
         for (BenchmarkReport.Topology earlier : before) {
-          if (!earlier.levels().isEmpty()) {
+          if (earlier.name().equals("naive") && !earlier.levels().isEmpty()) {
             BenchmarkReport.Level top = earlier.levels().get(earlier.levels().size() - 1);
             rates.put(earlier.name() + " " + top.label(), top.step().rate());
           }
@@ -634,37 +632,21 @@ final class BenchmarkCommand implements Callable<Integer> {
 
   /** Receives decisions into the current step's tally on a daemon thread. */
   private Thread receive(Consumer<Decision> consumer, AtomicBoolean running) {
-    Thread thread =
-        new Thread(
-            () -> {
-              while (running.get()) {
-                try {
-                  Message<Decision> m = consumer.receive(100, TimeUnit.MILLISECONDS);
-                  if (m != null) {
-                    long now = ChronoUnit.MICROS.between(Instant.EPOCH, Instant.now());
-                    Decision d = m.getValue();
-                    current.add(
-                        d.getTransactionId(),
-                        "ALERT".equals(d.getOutcome()),
-                        d.getEventTimeMs(),
-                        now,
-                        d.getEnrichedAtMs(),
-                        d.getRoutedAtMs(),
-                        d.getScoredAtMs(),
-                        d.getDecidedAtMs());
-                    consumer.acknowledgeAsync(m);
-                  }
-                } catch (PulsarClientException e) {
-                  if (running.get()) {
-                    System.out.println("[benchmark] receive failed: " + e.getMessage());
-                  }
-                }
-              }
-            },
-            "benchmark-decisions");
-    thread.setDaemon(true);
-    thread.start();
-    return thread;
+    return DemoRun.receive(
+        consumer,
+        d ->
+            current.add(
+                d.getTransactionId(),
+                "ALERT".equals(d.getOutcome()),
+                d.getEventTimeMs(),
+                ChronoUnit.MICROS.between(Instant.EPOCH, Instant.now()),
+                d.getEnrichedAtMs(),
+                d.getRoutedAtMs(),
+                d.getScoredAtMs(),
+                d.getDecidedAtMs()),
+        running,
+        System.out,
+        "benchmark-decisions");
   }
 
   private static void deleteQuietly(PulsarAdmin admin, String topic) {

@@ -135,6 +135,19 @@ final class DemoRun {
   /** Drains {@code consumer} on a daemon thread of its own until the run stops. */
   private <T> void receive(
       Consumer<T> consumer, java.util.function.Consumer<T> handler, String name) {
+    receive(consumer, handler, running, out, name);
+  }
+
+  /**
+   * Drains {@code consumer} into {@code handler} on a daemon thread named {@code name} while {@code
+   * running}, acknowledging each message; a failed receive is printed to {@code out}.
+   */
+  static <T> Thread receive(
+      Consumer<T> consumer,
+      java.util.function.Consumer<T> handler,
+      AtomicBoolean running,
+      PrintStream out,
+      String name) {
     Thread thread =
         new Thread(
             () -> {
@@ -147,7 +160,7 @@ final class DemoRun {
                   }
                 } catch (PulsarClientException e) {
                   if (running.get()) {
-                    out.println("[demo] receive failed: " + e.getMessage());
+                    out.println("[" + name + "] receive failed: " + e.getMessage());
                   }
                 }
               }
@@ -155,6 +168,7 @@ final class DemoRun {
             name);
     thread.setDaemon(true);
     thread.start();
+    return thread;
   }
 
   /** What one phase sent and received. Decisions of other phases are ignored. */
