@@ -42,6 +42,7 @@ import org.apache.pulsar.client.api.MessageId;
 import org.apache.pulsar.client.api.Producer;
 import org.apache.pulsar.client.api.PulsarClient;
 import org.apache.pulsar.client.api.SubscriptionInitialPosition;
+import org.apache.pulsar.client.api.SubscriptionMode;
 import org.apache.pulsar.common.functions.FunctionConfig;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -263,6 +264,8 @@ final class BenchmarkCommand implements Callable<Integer> {
               base.topology(project.resolve(FUNCTIONS_DIRS.get(name)), Set.of("guard"));
           System.out.println("[benchmark] topology " + name + ": deploying");
           base.undeploy(unit);
+          // The benchmark's own tenant: what earlier topologies and runs left unread goes
+          admin.namespaces().clearNamespaceBacklog(ns.toString());
           DemoCommand.resetRouting(client, topology, unit);
           startAtTheEnd(admin, topology.render(unit, Map.of()));
           topology.deploy(unit, overrides(modelLocations(project, name), settings));
@@ -463,6 +466,10 @@ final class BenchmarkCommand implements Callable<Integer> {
         }
         if (!subscriptions.contains(config.getSubName())) {
           admin.topics().createSubscription(topic, config.getSubName(), MessageId.latest);
+        } else {
+          // Left by an earlier topology or run (subscriptions outlive their functions): what
+          // arrived since is not this topology's traffic
+          admin.topics().skipAllMessages(topic, config.getSubName());
         }
       }
     }
@@ -483,6 +490,9 @@ final class BenchmarkCommand implements Callable<Integer> {
                 .topic(Topics.DECISIONS.in(ns))
                 .subscriptionName("benchmark-" + runSeed + "-" + name)
                 .subscriptionInitialPosition(SubscriptionInitialPosition.Latest)
+                // Non-durable: a finished run leaves no subscription to hold a backlog (which
+                // would, at the namespace's backlog quota, block the pipeline's producers)
+                .subscriptionMode(SubscriptionMode.NonDurable)
                 .receiverQueueSize(10_000)
                 .subscribe();
         Producer<Transaction> producer =

@@ -29,6 +29,7 @@ import org.apache.pulsar.client.api.Producer;
 import org.apache.pulsar.client.api.PulsarClient;
 import org.apache.pulsar.client.api.Schema;
 import org.apache.pulsar.client.api.SubscriptionInitialPosition;
+import org.apache.pulsar.client.api.SubscriptionMode;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -463,6 +464,9 @@ final class DemoCommand implements Callable<Integer> {
                 .topic(Topics.DECISIONS.in(ns))
                 .subscriptionName(subscription)
                 .subscriptionInitialPosition(SubscriptionInitialPosition.Latest)
+                // Non-durable: a finished run leaves no subscription to hold a backlog (which
+                // would, at the namespace's backlog quota, block the pipeline's producers)
+                .subscriptionMode(SubscriptionMode.NonDurable)
                 .subscribe();
         Consumer<DeadLetter> deadLetters =
             client
@@ -470,6 +474,9 @@ final class DemoCommand implements Callable<Integer> {
                 .topic(Topics.DEAD_LETTERS.in(ns))
                 .subscriptionName(subscription)
                 .subscriptionInitialPosition(SubscriptionInitialPosition.Latest)
+                // Non-durable: a finished run leaves no subscription to hold a backlog (which
+                // would, at the namespace's backlog quota, block the pipeline's producers)
+                .subscriptionMode(SubscriptionMode.NonDurable)
                 .subscribe();
         Producer<Transaction> producer =
             client
