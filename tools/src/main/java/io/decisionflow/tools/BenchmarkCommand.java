@@ -118,7 +118,10 @@ final class BenchmarkCommand implements Callable<Integer> {
 
   @Option(
       names = "--fixed-rate",
-      description = "Skip the search: measure at fractions of this rate, taken as the maximum.")
+      description =
+          "Skip the search: measure at fractions of this rate, taken as the maximum. Without the"
+              + " search's steps the latency runs start right after the warm-up, on JVMs still"
+              + " compiling: give a fixed-rate run a longer --warmup-seconds (e.g. 180).")
   Integer fixedRate;
 
   @Option(
