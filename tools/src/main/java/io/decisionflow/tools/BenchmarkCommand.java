@@ -60,7 +60,7 @@ import picocli.CommandLine.Option;
       "Measure the broker ceiling (pulsar-perf, at the transactions' size), then for each",
       "topology the maximum sustainable rate (open-loop steps, doubling then bisecting) and the",
       "end-to-end latency (HdrHistogram p50/p95/p99/max), CPU per JVM and alert precision/recall",
-      "at 25, 50 and 80 % of it, for the chained pipeline, the naive baseline and the fused",
+      "at 25, 50 and 80 %% of it, for the chained pipeline, the naive baseline and the fused",
       "topology. Prints the table and writes it to --out. Deploys each topology",
       "in turn into the unit's namespace under a tenant of its own (--tenant), without the guard",
       "and the sinks."
