@@ -427,10 +427,8 @@ final class BenchmarkCommand implements Callable<Integer> {
   }
 
   private TransactionGenerator generator(long runSeed) {
-    TransactionGenerator.Options d = TransactionGenerator.Options.defaults(runSeed);
     return new TransactionGenerator(
-        new TransactionGenerator.Options(
-            runSeed, cards, d.fraudRate(), d.startMs(), d.meanGapMs()));
+        TransactionGenerator.Options.defaults(runSeed).withCards(cards));
   }
 
   private static void publishModels(
@@ -451,7 +449,8 @@ final class BenchmarkCommand implements Callable<Integer> {
   /**
    * Creates each function's subscription at the end of its input topics if it does not exist yet,
    * so that a topology deployed after another starts with the traffic of its own run, not with what
-   * its inputs hold from earlier runs.
+   * its inputs hold from earlier runs (existing subscriptions are emptied by clearing the tenant's
+   * backlog just before).
    */
   private static void startAtTheEnd(PulsarAdmin admin, List<FunctionDeployer.Deployment> functions)
       throws PulsarAdminException {
@@ -469,10 +468,6 @@ final class BenchmarkCommand implements Callable<Integer> {
         }
         if (!subscriptions.contains(config.getSubName())) {
           admin.topics().createSubscription(topic, config.getSubName(), MessageId.latest);
-        } else {
-          // Left by an earlier topology or run (subscriptions outlive their functions): what
-          // arrived since is not this topology's traffic
-          admin.topics().skipAllMessages(topic, config.getSubName());
         }
       }
     }

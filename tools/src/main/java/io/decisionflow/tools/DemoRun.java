@@ -5,6 +5,7 @@ import io.decisionflow.models.train.Metrics;
 import io.decisionflow.schemas.DeadLetter;
 import io.decisionflow.schemas.Decision;
 import io.decisionflow.schemas.Transaction;
+import io.decisionflow.tools.bench.LoadGenerator;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -18,7 +19,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.locks.LockSupport;
 import org.HdrHistogram.Histogram;
 import org.apache.pulsar.client.api.Consumer;
 import org.apache.pulsar.client.api.Message;
@@ -80,11 +80,7 @@ final class DemoRun {
     long startMs = System.currentTimeMillis();
     long nextReport = start + TimeUnit.SECONDS.toNanos(2);
     for (int i = 0; i < count; i++) {
-      long due = start + i * intervalNanos;
-      long wait;
-      while ((wait = due - System.nanoTime()) > 0) {
-        LockSupport.parkNanos(wait);
-      }
+      LoadGenerator.Clock.SYSTEM.parkUntil(start + i * intervalNanos);
       if (i % malformedEvery == malformedEvery / 2 && current.malformed < malformed) {
         sendMalformed(current.malformed++);
       } else {

@@ -84,11 +84,8 @@ final class GenerateCommand implements Callable<Integer> {
     BusinessNamespace ns = unit.pipelineNamespace();
     long runSeed = seed != null ? seed : System.currentTimeMillis();
     String prefix = cardPrefix != null ? cardPrefix : "gen" + runSeed + "-";
-    TransactionGenerator.Options defaults = TransactionGenerator.Options.defaults(runSeed);
     TransactionGenerator transactions =
-        new TransactionGenerator(
-            new TransactionGenerator.Options(
-                runSeed, cards, defaults.fraudRate(), defaults.startMs(), defaults.meanGapMs()));
+        new TransactionGenerator(TransactionGenerator.Options.defaults(runSeed).withCards(cards));
     GroundTruth truth = new GroundTruth();
     System.out.printf(
         "[generate] %d transactions to %s on schedule %s, %d cards, seed %d%n",

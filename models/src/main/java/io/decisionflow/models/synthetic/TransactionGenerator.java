@@ -104,6 +104,11 @@ public final class TransactionGenerator {
     public static Options defaults(long seed) {
       return new Options(seed, 2_000, 0.02, 1_767_225_600_000L, 1_000L);
     }
+
+    /** These options over {@code cards} distinct cards. */
+    public Options withCards(int cards) {
+      return new Options(seed, cards, fraudRate, startMs, meanGapMs);
+    }
   }
 
   /** Seed of the card profiles, the same for every stream. */

@@ -33,27 +33,6 @@ public final class DecisionTally {
       long lastDecisionMicros,
       Map<String, Percentiles> hops) {
 
-    public Result(
-        long sent,
-        long decided,
-        long duplicates,
-        Percentiles latency,
-        long alerts,
-        long truePositives,
-        long frauds,
-        long lastDecisionMicros) {
-      this(
-          sent,
-          decided,
-          duplicates,
-          latency,
-          alerts,
-          truePositives,
-          frauds,
-          lastDecisionMicros,
-          Map.of());
-    }
-
     public long missing() {
       return Math.max(0, sent - decided);
     }

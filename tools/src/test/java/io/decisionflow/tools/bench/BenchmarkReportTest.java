@@ -21,7 +21,8 @@ class BenchmarkReportTest {
             40,
             10,
             20,
-            0);
+            0,
+            Map.of());
     return new BenchmarkReport.Level(
         label,
         new RateSearch.Step(rate, r, 0, null),

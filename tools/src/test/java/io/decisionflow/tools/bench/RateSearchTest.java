@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class RateSearchTest {
@@ -22,7 +23,8 @@ class RateSearchTest {
               0,
               0,
               0,
-              0);
+              0,
+              Map.of());
       return new RateSearch.Step(
           rate, result, 0, new RateSearch.Criteria(1000, 50_000).failure(result, 0));
     };
@@ -92,11 +94,14 @@ class RateSearchTest {
   void criteriaSayWhyAStepFailed() {
     RateSearch.Criteria criteria = new RateSearch.Criteria(500, 50_000);
     DecisionTally.Result slow =
-        new DecisionTally.Result(100, 100, 0, new Percentiles(100, 5, 8, 750, 900), 0, 0, 0, 0);
+        new DecisionTally.Result(
+            100, 100, 0, new Percentiles(100, 5, 8, 750, 900), 0, 0, 0, 0, Map.of());
     DecisionTally.Result lost =
-        new DecisionTally.Result(100, 97, 0, new Percentiles(97, 5, 8, 10, 12), 0, 0, 0, 0);
+        new DecisionTally.Result(
+            100, 97, 0, new Percentiles(97, 5, 8, 10, 12), 0, 0, 0, 0, Map.of());
     DecisionTally.Result fine =
-        new DecisionTally.Result(100, 100, 0, new Percentiles(100, 5, 8, 10, 12), 0, 0, 0, 0);
+        new DecisionTally.Result(
+            100, 100, 0, new Percentiles(100, 5, 8, 10, 12), 0, 0, 0, 0, Map.of());
 
     assertThat(criteria.failure(slow, 0)).isEqualTo("p99 750 ms > 500.0 ms");
     assertThat(criteria.failure(lost, 0)).isEqualTo("3 of 100 not decided in time");
