@@ -45,8 +45,9 @@ import javax.management.ObjectName;
  * work on them as on typed ones.
  *
  * <p>MBeans for new series (a label value seen for the first time) are registered by a refresh
- * every {@code refreshEvery}; values are read live, from a snapshot at most {@value
- * #MAX_SNAPSHOT_AGE_MS} ms old, so that one scrape reads the registry once.
+ * every {@code refreshEvery}; values are read live: the first attribute a scrape reads takes a
+ * snapshot of the registry that the rest of that scrape (any read within {@value
+ * #MAX_SNAPSHOT_AGE_MS} ms) reuses, so that one scrape reads the registry once.
  */
 public final class JmxExport implements AutoCloseable {
 
@@ -64,7 +65,7 @@ public final class JmxExport implements AutoCloseable {
   private final LongSupplier nanoTime;
   private final Map<ObjectName, SeriesBean> beans = new HashMap<>();
   private final Object snapshotLock = new Object();
-  private volatile Snapshot snapshot = new Snapshot(Map.of(), Long.MIN_VALUE);
+  private volatile Snapshot snapshot; // null until the first scrape
   private ScheduledExecutorService refresher;
 
   JmxExport(CollectorRegistry registry, Map<String, String> constantLabels, LongSupplier nanoTime) {
@@ -162,20 +163,31 @@ public final class JmxExport implements AutoCloseable {
     }
   }
 
-  /** Reads the registry, or reuses a snapshot younger than {@value #MAX_SNAPSHOT_AGE_MS} ms. */
+  /**
+   * Reads the registry, or reuses the snapshot an earlier read took less than {@value
+   * #MAX_SNAPSHOT_AGE_MS} ms ago (the same scrape). A {@link #refresh} does not count: its snapshot
+   * only finds the series, so a scrape right after it still reads the values of that moment.
+   */
   private Snapshot recent() {
     Snapshot current = snapshot;
     long now = nanoTime.getAsLong();
-    if (now - current.takenNanos() <= TimeUnit.MILLISECONDS.toNanos(MAX_SNAPSHOT_AGE_MS)) {
+    if (isRecent(current, now)) {
       return current;
     }
     synchronized (snapshotLock) {
       current = snapshot;
-      if (now - current.takenNanos() <= TimeUnit.MILLISECONDS.toNanos(MAX_SNAPSHOT_AGE_MS)) {
+      if (isRecent(current, now)) {
         return current;
       }
-      return collect();
+      current = collect();
+      snapshot = current;
+      return current;
     }
+  }
+
+  private static boolean isRecent(Snapshot snapshot, long nowNanos) {
+    return snapshot != null
+        && nowNanos - snapshot.takenNanos() <= TimeUnit.MILLISECONDS.toNanos(MAX_SNAPSHOT_AGE_MS);
   }
 
   private Snapshot collect() {
@@ -191,9 +203,7 @@ public final class JmxExport implements AutoCloseable {
             .put(series.attribute(), sample.value);
       }
     }
-    Snapshot taken = new Snapshot(values, nanoTime.getAsLong());
-    snapshot = taken;
-    return taken;
+    return new Snapshot(values, nanoTime.getAsLong());
   }
 
   /** The MBean name and attribute of one sample. */

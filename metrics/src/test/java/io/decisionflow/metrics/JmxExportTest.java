@@ -129,6 +129,16 @@ class JmxExportTest {
   }
 
   @Test
+  void aScrapeRightAfterARefreshReadsTheValuesOfItsOwnMoment() {
+    Gauge breaker = Gauge.build().name("decisionflow_score_breaker_state").help("b").register(ours);
+    export.refresh();
+    breaker.set(2);
+
+    // The refresh's own read of the registry is not served to the scrape that follows it
+    assertThat(scraped("decisionflow_score_breaker_state")).isEqualTo(2.0);
+  }
+
+  @Test
   void seriesThatAreGoneAreUnregisteredAndCloseUnregistersAll() {
     Counter retried =
         Counter.build()
