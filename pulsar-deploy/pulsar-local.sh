@@ -13,7 +13,13 @@
 # Environment:
 #   DECISIONFLOW_HOME       cache folder (default ~/.cache/decisionflow)
 #   DF_PULSAR_INSTANCE      instance name, its own folder and data (default: standalone)
-#   DF_PULSAR_WEB_PORT      admin/REST port (default 8080); the broker port is 6650
+#   DF_PULSAR_WEB_PORT      admin/REST port (default 8080)
+#   DF_PULSAR_BROKER_PORT   broker port (default 6650)
+#   DF_PULSAR_CLUSTER       cluster name (default standalone; e.g. us-east for a region)
+#   DF_PULSAR_ZK_PORT, DF_PULSAR_BK_PORT, DF_PULSAR_STREAM_PORT
+#                           ZooKeeper, bookie and table-service (function state) ports (defaults
+#                           2181, 3181, 4181); a second standalone on one machine needs others
+#                           (pulsar-deploy/regions-local.sh starts two)
 #   DF_PULSAR_START_TIMEOUT seconds to wait for readiness (default 240)
 #   PULSAR_MEM, PULSAR_GC   JVM settings of the standalone (lean defaults below)
 #   ACCESS_KEY_ID, ACCESS_KEY_SECRET
@@ -32,6 +38,11 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 DF_HOME="${DECISIONFLOW_HOME:-$HOME/.cache/decisionflow}"
 INSTANCE="${DF_PULSAR_INSTANCE:-standalone}"
 WEB_PORT="${DF_PULSAR_WEB_PORT:-8080}"
+BROKER_PORT="${DF_PULSAR_BROKER_PORT:-6650}"
+CLUSTER="${DF_PULSAR_CLUSTER:-standalone}"
+ZK_PORT="${DF_PULSAR_ZK_PORT:-2181}"
+BK_PORT="${DF_PULSAR_BK_PORT:-3181}"
+STREAM_PORT="${DF_PULSAR_STREAM_PORT:-4181}"
 START_TIMEOUT="${DF_PULSAR_START_TIMEOUT:-240}"
 DIST="$DF_HOME/dist/apache-pulsar-$PULSAR_VERSION"
 HOME_DIR="$DF_HOME/instances/$INSTANCE"
@@ -98,6 +109,8 @@ prepare_instance() {
   # Lean settings for a laptop or CI runner.
   local conf="$HOME_DIR/conf/standalone.conf"
   set_conf "$conf" webServicePort "$WEB_PORT"
+  set_conf "$conf" brokerServicePort "$BROKER_PORT"
+  set_conf "$conf" clusterName "$CLUSTER"
   set_conf "$conf" managedLedgerDefaultEnsembleSize 1
   set_conf "$conf" managedLedgerDefaultWriteQuorum 1
   set_conf "$conf" managedLedgerDefaultAckQuorum 1
@@ -135,7 +148,7 @@ wait_ready() {
     waited=$((waited + 2))
     (( waited % 10 == 0 )) && say "... ${waited}s"
   done
-  say "ready after ${waited}s: broker pulsar://127.0.0.1:6650, admin $WEB"
+  say "ready after ${waited}s: broker pulsar://127.0.0.1:$BROKER_PORT, admin $WEB"
 }
 
 start() {
@@ -143,7 +156,7 @@ start() {
   [[ "${1:-}" == "--clean" ]] && clean=true
   if pid="$(running_pid)"; then
     if ready; then
-      say "already running (pid $pid): broker pulsar://127.0.0.1:6650, admin $WEB"
+      say "already running (pid $pid): broker pulsar://127.0.0.1:$BROKER_PORT, admin $WEB"
       return 0
     fi
     wait_ready "$pid"
@@ -160,7 +173,7 @@ start() {
     say "wiping $HOME_DIR/data"
     rm -rf "$HOME_DIR/data"
   fi
-  say "starting standalone '$INSTANCE' (ZooKeeper mode, function state on the table service)"
+  say "starting standalone '$INSTANCE' as cluster '$CLUSTER' (ZooKeeper mode, function state on the table service)"
   (
     cd "$HOME_DIR"
     export PULSAR_STANDALONE_USE_ZOOKEEPER=1
@@ -169,7 +182,8 @@ start() {
     export PULSAR_LOG_DIR="$HOME_DIR/logs"
     export ACCESS_KEY_ID="${ACCESS_KEY_ID:-decisionflow}"
     export ACCESS_KEY_SECRET="${ACCESS_KEY_SECRET:-decisionflow-local-secret}"
-    nohup setsid bin/pulsar standalone >"$LOG_FILE" 2>&1 </dev/null &
+    nohup setsid bin/pulsar standalone --zookeeper-port "$ZK_PORT" --bookkeeper-port "$BK_PORT" \
+      --stream-storage-port "$STREAM_PORT" >"$LOG_FILE" 2>&1 </dev/null &
     echo $! >"$PID_FILE"
   )
   wait_ready "$(cat "$PID_FILE")"
@@ -213,7 +227,7 @@ status() {
   local pid
   if pid="$(running_pid)"; then
     if ready; then
-      say "running (pid $pid) and ready: broker pulsar://127.0.0.1:6650, admin $WEB"
+      say "running (pid $pid) and ready: broker pulsar://127.0.0.1:$BROKER_PORT, admin $WEB"
       return 0
     fi
     say "running (pid $pid) but not ready yet"

@@ -92,7 +92,7 @@ final class PulsarStandalone {
     admin.close();
   }
 
-  private static Path locateProject() {
+  static Path locateProject() {
     String dir = System.getProperty("decisionflow.projectDir", "..");
     return Path.of(dir).toAbsolutePath().normalize();
   }

@@ -29,6 +29,16 @@ final class TopicCollector implements AutoCloseable {
   /** Hands each record of {@code topic} to {@code sink}, then acknowledges it. */
   <T> void collect(String topic, Schema<T> schema, java.util.function.Consumer<T> sink)
       throws PulsarClientException {
+    collectMessages(topic, schema, message -> sink.accept(message.getValue()));
+  }
+
+  /**
+   * Hands each message of {@code topic} (with its properties, e.g. the cluster it was replicated
+   * from) to {@code sink}, then acknowledges it.
+   */
+  <T> void collectMessages(
+      String topic, Schema<T> schema, java.util.function.Consumer<Message<T>> sink)
+      throws PulsarClientException {
     Consumer<T> consumer =
         client
             .newConsumer(schema)
@@ -44,7 +54,7 @@ final class TopicCollector implements AutoCloseable {
                 try {
                   Message<T> message = consumer.receive(100, MILLISECONDS);
                   if (message != null) {
-                    sink.accept(message.getValue());
+                    sink.accept(message);
                     consumer.acknowledge(message);
                   }
                 } catch (PulsarClientException e) {

@@ -122,7 +122,18 @@ public final class BusinessUnit {
      * sink the unit does not list is not deployed.
      */
     public Map<String, SinkSettings> sinks = new LinkedHashMap<>();
+
+    /**
+     * Topics of the pipeline namespace that replicate to every cluster in {@link #allowedClusters}
+     * when it names more than one (geo-replication): the pipeline's outputs only. Its inputs stay
+     * in their region, or two regions would decide the same transaction.
+     */
+    public List<String> replicatedTopics = new ArrayList<>();
   }
+
+  /** The topics {@link Pipeline#replicatedTopics} may name: the pipeline's outputs. */
+  public static final Set<String> REPLICABLE_TOPICS =
+      Set.of("decisions", "fraud-alerts", "transactions-ok", "dead-letters", "shadow-scores");
 
   private static final ObjectMapper YAML =
       new ObjectMapper(new YAMLFactory())
@@ -171,6 +182,31 @@ public final class BusinessUnit {
   /** Finds {@code <dir>/<name>.yaml}. */
   public static BusinessUnit load(Path dir, String name) {
     return load(dir.resolve(name + ".yaml"));
+  }
+
+  /**
+   * This unit allowed on {@code clusters} instead of the file's {@link #allowedClusters} (e.g. the
+   * two local regions); with more than one, the {@link Pipeline#replicatedTopics} replicate.
+   *
+   * @throws IllegalArgumentException if {@code clusters} is empty or names a cluster twice
+   */
+  public BusinessUnit onClusters(List<String> clusters) {
+    if (clusters == null
+        || clusters.isEmpty()
+        || clusters.stream().anyMatch(c -> c == null || c.isBlank())) {
+      throw new IllegalArgumentException(
+          "clusters must name at least one cluster, was " + clusters);
+    }
+    if (Set.copyOf(clusters).size() != clusters.size()) {
+      throw new IllegalArgumentException("clusters names a cluster twice: " + clusters);
+    }
+    allowedClusters = new ArrayList<>(clusters);
+    return this;
+  }
+
+  /** Whether the unit spans more than one cluster, so that its replicated topics replicate. */
+  public boolean geoReplicated() {
+    return allowedClusters.size() > 1 && !pipeline.replicatedTopics.isEmpty();
   }
 
   /** The namespace that runs the pipeline. */
@@ -284,6 +320,21 @@ public final class BusinessUnit {
       if (settings.userConfig == null) {
         settings.userConfig = new LinkedHashMap<>();
       }
+    }
+    if (pipeline.replicatedTopics == null) {
+      pipeline.replicatedTopics = new ArrayList<>();
+    }
+    for (int i = 0; i < pipeline.replicatedTopics.size(); i++) {
+      String topic = pipeline.replicatedTopics.get(i);
+      require(
+          REPLICABLE_TOPICS.contains(topic),
+          source,
+          "pipeline.replicatedTopics[" + i + "]",
+          topic,
+          "must be one of the pipeline's outputs "
+              + new java.util.TreeSet<>(REPLICABLE_TOPICS)
+              + " (its inputs stay in their region, or two regions would decide the same"
+              + " transaction)");
     }
     require(
         namespaces.stream().anyMatch(ns -> ns.name.equals(pipeline.namespace)),

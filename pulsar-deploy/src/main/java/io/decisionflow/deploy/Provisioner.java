@@ -9,6 +9,8 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.function.Consumer;
 import org.apache.pulsar.client.admin.PulsarAdmin;
 import org.apache.pulsar.client.admin.PulsarAdminException;
@@ -58,6 +60,9 @@ public final class Provisioner {
     compacted(pipeline, Topics.ROUTING, changes);
     compacted(pipeline, Topics.ROUTING_STATUS, changes);
     compacted(pipeline, Topics.MERCHANTS, changes);
+    if (unit.geoReplicated()) {
+      replicated(unit, changes);
+    }
     changes.forEach(change -> log.accept(unit.name + ": " + change));
     if (changes.isEmpty()) {
       log.accept(unit.name + ": up to date, nothing changed");
@@ -179,6 +184,40 @@ public final class Provisioner {
     if (current == null || current != COMPACTION_THRESHOLD_BYTES) {
       admin.topicPolicies().setCompactionThreshold(topic, COMPACTION_THRESHOLD_BYTES);
       changes.add("set compaction of " + topic + " at " + COMPACTION_THRESHOLD_BYTES + " bytes");
+    }
+  }
+
+  /**
+   * The unit's replicated topics replicate to every cluster the tenant is allowed on: a topic
+   * policy each, so that the rest of the namespace (the region's transactions) stays local.
+   */
+  private void replicated(BusinessUnit unit, List<String> changes) throws PulsarAdminException {
+    List<String> known = admin.clusters().getClusters();
+    for (String cluster : unit.allowedClusters) {
+      if (!known.contains(cluster)) {
+        throw new IllegalStateException(
+            unit.name
+                + ": cannot replicate to cluster "
+                + cluster
+                + ": this cluster does not know it (it knows "
+                + known
+                + "); register it first (pulsar-admin clusters create, or"
+                + " pulsar-deploy/regions-local.sh start for the local regions)");
+      }
+    }
+    BusinessNamespace ns = unit.pipelineNamespace();
+    Set<String> wanted = new TreeSet<>(unit.allowedClusters);
+    for (String name : unit.pipeline.replicatedTopics) {
+      String topic = "persistent://" + ns + "/" + name;
+      if (!admin.topics().getList(ns.toString()).contains(topic)) {
+        admin.topics().createNonPartitionedTopic(topic);
+        changes.add("created topic " + topic);
+      }
+      Set<String> current = admin.topicPolicies().getReplicationClusters(topic, false);
+      if (current == null || !new TreeSet<>(current).equals(wanted)) {
+        admin.topicPolicies().setReplicationClusters(topic, List.copyOf(wanted));
+        changes.add("set replication of " + topic + " to " + wanted);
+      }
     }
   }
 

@@ -114,6 +114,12 @@ class BusinessUnitTest {
             "namespaces[0].policies.backlogQuotaMb",
             "200"),
         Arguments.of(
+            "an input replicated",
+            VALID.replace(
+                "  namespace: fraud\n", "  namespace: fraud\n  replicatedTopics: [transactions]\n"),
+            "pipeline.replicatedTopics[0]",
+            "transactions"),
+        Arguments.of(
             "retentionMinutes below -1",
             VALID.replace("retentionMinutes: 60", "retentionMinutes: -2"),
             "namespaces[0].policies.retentionMinutes",
@@ -304,6 +310,36 @@ class BusinessUnitTest {
     assertThat(unit.adminRoles).isEmpty();
     assertThat(unit.pipeline.functions).isEmpty();
     assertThat(unit.function("decide").userConfig).isEmpty();
+  }
+
+  @Test
+  void theShippedUnitsReplicateTheirOutputsOnlyOnceOnMoreThanOneCluster() {
+    // Given the shipped payments unit, on the one local standalone
+    BusinessUnit unit =
+        BusinessUnit.load(ShippedFiles.moduleDir().resolve("business-units"), "payments");
+    assertThat(unit.pipeline.replicatedTopics)
+        .containsExactly("decisions", "fraud-alerts", "dead-letters");
+    assertThat(unit.geoReplicated()).isFalse();
+
+    // When it is put on the two local regions
+    unit.onClusters(java.util.List.of("us-east", "eu-west"));
+
+    // Then its outputs replicate between them
+    assertThat(unit.allowedClusters).containsExactly("us-east", "eu-west");
+    assertThat(unit.geoReplicated()).isTrue();
+  }
+
+  @Test
+  void clustersMustBeNamedOnceEach() throws Exception {
+    BusinessUnit unit = BusinessUnit.load(write("acme.yaml", VALID));
+
+    assertThatThrownBy(() -> unit.onClusters(java.util.List.of()))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("clusters must name at least one cluster");
+    assertThatThrownBy(() -> unit.onClusters(java.util.List.of("us-east", "us-east")))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("names a cluster twice: [us-east, us-east]");
+    assertThat(unit.allowedClusters).containsExactly("standalone");
   }
 
   private Path write(String name, String yaml) throws Exception {

@@ -3,6 +3,7 @@ package io.decisionflow.tools;
 import io.decisionflow.deploy.BusinessUnit;
 import io.decisionflow.deploy.Pipeline;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.function.Consumer;
 import org.apache.pulsar.client.admin.PulsarAdmin;
 import org.apache.pulsar.client.api.PulsarClient;
@@ -36,6 +37,18 @@ final class ClusterOptions {
       description = "Business unit: pulsar-deploy/business-units/<unit>.yaml (${DEFAULT-VALUE}).")
   String unit;
 
+  @Option(
+      names = "--clusters",
+      split = ",",
+      paramLabel = "CLUSTER",
+      defaultValue = "${env:DF_CLUSTERS}",
+      description =
+          "Clusters the unit's tenant is allowed on, instead of its file's allowedClusters; with"
+              + " more than one, the unit's replicatedTopics replicate between them (e.g."
+              + " us-east,eu-west for pulsar-deploy/regions-local.sh). Default: $DF_CLUSTERS, else"
+              + " the file's.")
+  List<String> clusters;
+
   PulsarAdmin admin() throws PulsarClientException {
     return PulsarAdmin.builder().serviceHttpUrl(adminUrl).build();
   }
@@ -53,7 +66,8 @@ final class ClusterOptions {
   }
 
   BusinessUnit businessUnit(Pipeline pipeline) {
-    return BusinessUnit.load(pipeline.businessUnitsDir(), unit);
+    BusinessUnit loaded = BusinessUnit.load(pipeline.businessUnitsDir(), unit);
+    return clusters == null || clusters.isEmpty() ? loaded : loaded.onClusters(clusters);
   }
 
   /** The business unit's file, read without a cluster connection. */
