@@ -4,6 +4,7 @@
 #   pulsar-deploy/pulsar-local.sh start [--clean]   start (or reuse) the standalone, wait until ready
 #   pulsar-deploy/pulsar-local.sh stop              stop it and its function instances
 #   pulsar-deploy/pulsar-local.sh status            say whether it runs and answers
+#   pulsar-deploy/pulsar-local.sh token ROLE        print a token for ROLE (DF_PULSAR_AUTH=jwt)
 #
 # Pulsar is fetched once through Maven (org.apache.pulsar:pulsar-server-distribution, classifier
 # bin, type tar.gz) into $DECISIONFLOW_HOME (default ~/.cache/decisionflow), outside git. Each
@@ -21,6 +22,11 @@
 #                           2181, 3181, 4181); a second standalone on one machine needs others
 #                           (pulsar-deploy/regions-local.sh starts two)
 #   DF_PULSAR_START_TIMEOUT seconds to wait for readiness (default 240)
+#   DF_PULSAR_AUTH          jwt: token authentication (JWT) and authorization on; anything else
+#                           (default): off. With jwt, the HS256 key and the superuser token are in
+#                           $DECISIONFLOW_HOME/auth (secret.key, admin.token; created once and shared
+#                           by every local instance, so that regions accept each other's tokens),
+#                           and `pulsar-local.sh token ROLE` prints a token for a role
 #   PULSAR_MEM, PULSAR_GC   JVM settings of the standalone (lean defaults below)
 #   ACCESS_KEY_ID, ACCESS_KEY_SECRET
 #                           credentials of the S3-compatible store that namespaces offload to
@@ -49,11 +55,47 @@ HOME_DIR="$DF_HOME/instances/$INSTANCE"
 PID_FILE="$HOME_DIR/standalone.pid"
 LOG_FILE="$HOME_DIR/logs/standalone.out"
 WEB="http://127.0.0.1:$WEB_PORT"
+AUTH="${DF_PULSAR_AUTH:-}"
+AUTH_DIR="$DF_HOME/auth"
 
 say() { printf '[pulsar-local] %s\n' "$*" >&2; }
 die() { say "error: $*"; exit 1; }
 
-http_code() { curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$1" 2>/dev/null || true; }
+http_code() {
+  local auth=()
+  [[ "$AUTH" == jwt && -s "$AUTH_DIR/admin.token" ]] && auth=(-H "Authorization: Bearer $(cat "$AUTH_DIR/admin.token")")
+  curl -s -o /dev/null -w '%{http_code}' --max-time 5 "${auth[@]}" "$1" 2>/dev/null || true
+}
+
+b64url() { openssl base64 -A | tr '+/' '-_' | tr -d '='; }
+
+# An HS256 JWT for role $1 ({"sub": role}, no expiry), signed with $AUTH_DIR/secret.key.
+token() {
+  local role="$1" header payload key sig
+  [[ -s "$AUTH_DIR/secret.key" ]] || die "no $AUTH_DIR/secret.key: start an instance with DF_PULSAR_AUTH=jwt first"
+  [[ "$role" =~ ^[A-Za-z0-9._-]+$ ]] || die "role '$role' must be letters, digits, '.', '_' or '-'"
+  command -v openssl >/dev/null || die "openssl is needed to sign tokens"
+  header="$(printf '{"alg":"HS256"}' | b64url)"
+  payload="$(printf '{"sub":"%s"}' "$role" | b64url)"
+  key="$(od -An -v -tx1 "$AUTH_DIR/secret.key" | tr -d ' \n')"
+  sig="$(printf '%s.%s' "$header" "$payload" | openssl dgst -sha256 -mac HMAC -macopt "hexkey:$key" -binary | b64url)"
+  printf '%s.%s.%s\n' "$header" "$payload" "$sig"
+}
+
+# The key and the superuser token, once (raw key bytes: Pulsar reads a file:// key as bytes).
+prepare_auth() {
+  mkdir -p "$AUTH_DIR"
+  chmod 700 "$AUTH_DIR"
+  if [[ ! -s "$AUTH_DIR/secret.key" ]]; then
+    command -v openssl >/dev/null || die "openssl is needed to create the token key"
+    (umask 077 && openssl rand 32 >"$AUTH_DIR/secret.key")
+    say "created the token key $AUTH_DIR/secret.key"
+  fi
+  if [[ ! -s "$AUTH_DIR/admin.token" ]]; then
+    (umask 077 && token admin >"$AUTH_DIR/admin.token")
+    say "created the superuser token $AUTH_DIR/admin.token (role admin)"
+  fi
+}
 
 fetch_distribution() {
   [[ -x "$DIST/bin/pulsar" ]] && return 0
@@ -114,6 +156,31 @@ prepare_instance() {
   set_conf "$conf" managedLedgerDefaultEnsembleSize 1
   set_conf "$conf" managedLedgerDefaultWriteQuorum 1
   set_conf "$conf" managedLedgerDefaultAckQuorum 1
+  local client="$HOME_DIR/conf/client.conf"
+  set_conf "$client" webServiceUrl "$WEB/"
+  set_conf "$client" brokerServiceUrl "pulsar://127.0.0.1:$BROKER_PORT/"
+  if [[ "$AUTH" == jwt ]]; then
+    prepare_auth
+    set_conf "$conf" authenticationEnabled true
+    set_conf "$conf" authenticationProviders org.apache.pulsar.broker.authentication.AuthenticationProviderToken
+    set_conf "$conf" authorizationEnabled true
+    set_conf "$conf" authorizationProvider org.apache.pulsar.broker.authorization.PulsarAuthorizationProvider
+    set_conf "$conf" superUserRoles admin
+    set_conf "$conf" tokenSecretKey "file://$AUTH_DIR/secret.key"
+    # The broker's own clients, the functions worker, the function instances it starts and the
+    # replicator all use the superuser token (as a file: no token on any command line).
+    set_conf "$conf" brokerClientAuthenticationPlugin org.apache.pulsar.client.impl.auth.AuthenticationToken
+    set_conf "$conf" brokerClientAuthenticationParameters "file://$AUTH_DIR/admin.token"
+    set_conf "$client" authPlugin org.apache.pulsar.client.impl.auth.AuthenticationToken
+    set_conf "$client" authParams "file://$AUTH_DIR/admin.token"
+  else
+    set_conf "$conf" authenticationEnabled false
+    set_conf "$conf" authorizationEnabled false
+    set_conf "$conf" brokerClientAuthenticationPlugin org.apache.pulsar.client.impl.auth.AuthenticationDisabled
+    set_conf "$conf" brokerClientAuthenticationParameters ""
+    set_conf "$client" authPlugin ""
+    set_conf "$client" authParams ""
+  fi
 }
 
 set_conf() {
@@ -173,7 +240,7 @@ start() {
     say "wiping $HOME_DIR/data"
     rm -rf "$HOME_DIR/data"
   fi
-  say "starting standalone '$INSTANCE' as cluster '$CLUSTER' (ZooKeeper mode, function state on the table service)"
+  say "starting standalone '$INSTANCE' as cluster '$CLUSTER' (ZooKeeper mode, function state on the table service$([[ "$AUTH" == jwt ]] && echo ", token authentication and authorization on"))"
   (
     cd "$HOME_DIR"
     export PULSAR_STANDALONE_USE_ZOOKEEPER=1
@@ -241,5 +308,6 @@ case "${1:-}" in
   start) shift; start "$@" ;;
   stop) stop ;;
   status) status ;;
-  *) echo "usage: $0 start [--clean] | stop | status" >&2; exit 2 ;;
+  token) [[ -n "${2:-}" ]] || die "usage: $0 token ROLE"; token "$2" ;;
+  *) echo "usage: $0 start [--clean] | stop | status | token ROLE" >&2; exit 2 ;;
 esac

@@ -16,7 +16,9 @@
 # $DECISIONFLOW_HOME/instances/<region>; the single standalone of pulsar-local.sh (8080/6650) can
 # run next to them. Registration is idempotent: `start` registers the peer in each running region
 # every time, so a region that comes back finds its peer again. Replication itself is set per
-# business unit (see README, "Two regions").
+# business unit (see README, "Two regions"). DF_PULSAR_AUTH=jwt turns token authentication and
+# authorization on in both (pulsar-local.sh): they share one key, so each accepts the other's
+# replicator.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -46,18 +48,28 @@ local_script() {
     DF_PULSAR_STREAM_PORT="$stream" bash "$HERE/pulsar-local.sh" "$@"
 }
 
+# With DF_PULSAR_AUTH=jwt, admin calls carry the superuser token of pulsar-local.sh.
+AUTH_TOKEN_FILE="${DECISIONFLOW_HOME:-$HOME/.cache/decisionflow}/auth/admin.token"
+curl_admin() {
+  if [[ "${DF_PULSAR_AUTH:-}" == jwt ]]; then
+    curl -H "Authorization: Bearer $(cat "$AUTH_TOKEN_FILE")" "$@"
+  else
+    curl "$@"
+  fi
+}
+
 answers() {
-  [[ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$(admin_url "$1")/admin/v2/brokers/health" 2>/dev/null || true)" == 200 ]]
+  [[ "$(curl_admin -s -o /dev/null -w '%{http_code}' --max-time 5 "$(admin_url "$1")/admin/v2/brokers/health" 2>/dev/null || true)" == 200 ]]
 }
 
 # Registers cluster $2 in region $1 (create, or update if it is there).
 register() {
   local region="$1" peer="$2" body code
   body="$(printf '{"serviceUrl":"%s","brokerServiceUrl":"%s"}' "$(admin_url "$peer")" "$(service_url "$peer")")"
-  code="$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 -X PUT -H 'Content-Type: application/json' \
+  code="$(curl_admin -s -o /dev/null -w '%{http_code}' --max-time 10 -X PUT -H 'Content-Type: application/json' \
     -d "$body" "$(admin_url "$region")/admin/v2/clusters/$peer")"
   if [[ "$code" == 409 ]]; then
-    code="$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 -X POST -H 'Content-Type: application/json' \
+    code="$(curl_admin -s -o /dev/null -w '%{http_code}' --max-time 10 -X POST -H 'Content-Type: application/json' \
       -d "$body" "$(admin_url "$region")/admin/v2/clusters/$peer")"
   fi
   [[ "$code" == 204 || "$code" == 200 ]] || die "registering $peer in $region answered HTTP $code"

@@ -3,9 +3,7 @@ package io.decisionflow.it;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.TimeUnit;
+import java.util.Map;
 import org.apache.pulsar.client.admin.PulsarAdmin;
 import org.apache.pulsar.client.api.PulsarClient;
 import org.apache.pulsar.client.api.PulsarClientException;
@@ -41,7 +39,7 @@ final class PulsarStandalone {
       boolean wasRunning = answers();
       if (wasRunning) {
         System.out.println("[it] using the standalone already running at " + ADMIN_URL);
-      } else if (script(project, true, "start", "--clean") != 0) {
+      } else if (script(project, "start", "--clean") != 0) {
         throw new IllegalStateException("pulsar-deploy/pulsar-local.sh start failed (see above)");
       }
       instance = new PulsarStandalone(project);
@@ -52,7 +50,7 @@ final class PulsarStandalone {
                     instance.close();
                     if (!wasRunning && System.getenv("DF_KEEP_PULSAR") == null) {
                       try {
-                        script(project, true, "stop");
+                        script(project, "stop");
                       } catch (Exception e) {
                         System.err.println("stopping standalone failed: " + e.getMessage());
                       }
@@ -110,25 +108,7 @@ final class PulsarStandalone {
     }
   }
 
-  private static int script(Path project, boolean show, String... args)
-      throws IOException, InterruptedException {
-    List<String> command = new ArrayList<>();
-    command.add("bash");
-    command.add(project.resolve("pulsar-deploy/pulsar-local.sh").toString());
-    command.addAll(List.of(args));
-    ProcessBuilder pb =
-        new ProcessBuilder(command).directory(project.toFile()).redirectErrorStream(true);
-    pb.environment().put("DF_PULSAR_INSTANCE", "it");
-    if (show) {
-      pb.inheritIO();
-    } else {
-      pb.redirectOutput(ProcessBuilder.Redirect.DISCARD);
-    }
-    Process process = pb.start();
-    if (!process.waitFor(10, TimeUnit.MINUTES)) {
-      process.destroyForcibly();
-      throw new IllegalStateException("pulsar-local.sh " + args[0] + " did not finish in 10 min");
-    }
-    return process.exitValue();
+  private static int script(Path project, String... args) throws IOException, InterruptedException {
+    return LocalScripts.run(project, "pulsar-local.sh", Map.of("DF_PULSAR_INSTANCE", "it"), args);
   }
 }

@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.net.HttpURLConnection;
 import java.net.URI;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -130,21 +129,7 @@ final class Regions {
   }
 
   private void script(String... args) throws IOException, InterruptedException {
-    List<String> command = new ArrayList<>();
-    command.add("bash");
-    command.add(projectDir.resolve("pulsar-deploy/regions-local.sh").toString());
-    command.addAll(List.of(args));
-    Process process =
-        new ProcessBuilder(command)
-            .directory(projectDir.toFile())
-            .redirectErrorStream(true)
-            .inheritIO()
-            .start();
-    if (!process.waitFor(10, TimeUnit.MINUTES)) {
-      process.destroyForcibly();
-      throw new IllegalStateException("regions-local.sh " + String.join(" ", args) + " hung");
-    }
-    if (process.exitValue() != 0) {
+    if (LocalScripts.run(projectDir, "regions-local.sh", Map.of(), args) != 0) {
       throw new IllegalStateException(
           "regions-local.sh " + String.join(" ", args) + " failed (see above)");
     }

@@ -157,6 +157,13 @@ public final class BusinessUnit {
   /** Clusters the tenant may use; {@code standalone} is the local standalone's name. */
   public List<String> allowedClusters = new ArrayList<>(List.of("standalone"));
 
+  /**
+   * The role (a token's subject) of the unit's clients, on a cluster with authorization: it may
+   * produce transactions and consume decisions (and the alerts and oks) of this tenant, nothing
+   * else. Default: the tenant's name.
+   */
+  public String role;
+
   public List<Namespace> namespaces = new ArrayList<>();
 
   public Pipeline pipeline = new Pipeline();
@@ -321,6 +328,15 @@ public final class BusinessUnit {
         settings.userConfig = new LinkedHashMap<>();
       }
     }
+    if (role == null) {
+      role = tenant;
+    }
+    require(
+        role.matches("[A-Za-z0-9._-]+"),
+        source,
+        "role",
+        role,
+        "must be letters, digits, '.', '_' or '-' (a token's subject)");
     if (pipeline.replicatedTopics == null) {
       pipeline.replicatedTopics = new ArrayList<>();
     }

@@ -10,10 +10,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.function.Consumer;
 import org.apache.pulsar.client.admin.PulsarAdmin;
 import org.apache.pulsar.client.admin.PulsarAdminException;
+import org.apache.pulsar.common.policies.data.AuthAction;
 import org.apache.pulsar.common.policies.data.BacklogQuota;
 import org.apache.pulsar.common.policies.data.OffloadPolicies;
 import org.apache.pulsar.common.policies.data.RetentionPolicies;
@@ -62,6 +64,9 @@ public final class Provisioner {
     compacted(pipeline, Topics.MERCHANTS, changes);
     if (unit.geoReplicated()) {
       replicated(unit, changes);
+    }
+    if (authorizationEnabled()) {
+      grants(unit, changes);
     }
     changes.forEach(change -> log.accept(unit.name + ": " + change));
     if (changes.isEmpty()) {
@@ -217,6 +222,40 @@ public final class Provisioner {
       if (current == null || !new TreeSet<>(current).equals(wanted)) {
         admin.topicPolicies().setReplicationClusters(topic, List.copyOf(wanted));
         changes.add("set replication of " + topic + " to " + wanted);
+      }
+    }
+  }
+
+  /** What the unit's role may do: produce its transactions, consume its decisions. */
+  static final Map<String, Set<AuthAction>> ROLE_GRANTS =
+      Map.of(
+          Topics.TRANSACTIONS.name(), Set.of(AuthAction.produce),
+          Topics.DECISIONS.name(), Set.of(AuthAction.consume),
+          Topics.FRAUD_ALERTS.name(), Set.of(AuthAction.consume),
+          Topics.TRANSACTIONS_OK.name(), Set.of(AuthAction.consume));
+
+  /** Whether the cluster checks permissions (then the unit's role gets its grants). */
+  private boolean authorizationEnabled() throws PulsarAdminException {
+    return Boolean.parseBoolean(
+        admin.brokers().getRuntimeConfigurations().getOrDefault("authorizationEnabled", "false"));
+  }
+
+  /**
+   * The unit's role may produce to its transactions topic and consume its decisions, alerts and
+   * oks; nothing else (no namespace grant, not a tenant admin).
+   */
+  private void grants(BusinessUnit unit, List<String> changes) throws PulsarAdminException {
+    BusinessNamespace ns = unit.pipelineNamespace();
+    for (Map.Entry<String, Set<AuthAction>> grant : new TreeMap<>(ROLE_GRANTS).entrySet()) {
+      String topic = "persistent://" + ns + "/" + grant.getKey();
+      if (!admin.topics().getList(ns.toString()).contains(topic)) {
+        admin.topics().createNonPartitionedTopic(topic);
+        changes.add("created topic " + topic);
+      }
+      Set<AuthAction> current = admin.topics().getPermissions(topic).get(unit.role);
+      if (current == null || !current.equals(grant.getValue())) {
+        admin.topics().grantPermission(topic, unit.role, grant.getValue());
+        changes.add("granted " + unit.role + " " + grant.getValue() + " on " + topic);
       }
     }
   }

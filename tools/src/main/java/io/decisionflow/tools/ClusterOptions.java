@@ -2,10 +2,13 @@ package io.decisionflow.tools;
 
 import io.decisionflow.deploy.BusinessUnit;
 import io.decisionflow.deploy.Pipeline;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.function.Consumer;
 import org.apache.pulsar.client.admin.PulsarAdmin;
+import org.apache.pulsar.client.api.Authentication;
+import org.apache.pulsar.client.api.AuthenticationFactory;
 import org.apache.pulsar.client.api.PulsarClient;
 import org.apache.pulsar.client.api.PulsarClientException;
 import picocli.CommandLine.Option;
@@ -49,12 +52,44 @@ final class ClusterOptions {
               + " the file's.")
   List<String> clusters;
 
+  @Option(
+      names = "--token-file",
+      paramLabel = "FILE",
+      defaultValue = "${env:DF_TOKEN_FILE}",
+      description =
+          "File holding the token (JWT) to authenticate with, on a cluster with token"
+              + " authentication (e.g. ~/.cache/decisionflow/auth/admin.token of pulsar-local.sh"
+              + " with DF_PULSAR_AUTH=jwt). Default: $DF_TOKEN_FILE, else none.")
+  Path tokenFile;
+
   PulsarAdmin admin() throws PulsarClientException {
-    return PulsarAdmin.builder().serviceHttpUrl(adminUrl).build();
+    var builder = PulsarAdmin.builder().serviceHttpUrl(adminUrl);
+    Authentication auth = authentication();
+    return (auth == null ? builder : builder.authentication(auth)).build();
   }
 
   PulsarClient client() throws PulsarClientException {
-    return PulsarClient.builder().serviceUrl(serviceUrl).build();
+    var builder = PulsarClient.builder().serviceUrl(serviceUrl);
+    Authentication auth = authentication();
+    return (auth == null ? builder : builder.authentication(auth)).build();
+  }
+
+  /**
+   * The token authentication of {@link #tokenFile}, read at each (re)connection, or null.
+   *
+   * @throws IllegalArgumentException if the file is not there
+   */
+  private Authentication authentication() throws PulsarClientException {
+    if (tokenFile == null) {
+      return null;
+    }
+    if (!Files.isRegularFile(tokenFile)) {
+      throw new IllegalArgumentException(
+          "--token-file " + tokenFile + " does not exist (or set DF_TOKEN_FILE to a token file)");
+    }
+    return AuthenticationFactory.create(
+        "org.apache.pulsar.client.impl.auth.AuthenticationToken",
+        "file://" + tokenFile.toAbsolutePath());
   }
 
   Path project() {
