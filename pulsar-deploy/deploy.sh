@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Provision a business unit and deploy its pipeline (idempotent: create, update or leave alone).
 #
-#   pulsar-deploy/deploy.sh <unit> [--model-location DIR] [--set FUNCTION.KEY=VALUE]...
-#                                  [--admin-url URL] [--render-to DIR] [--wait SECONDS]
+#   pulsar-deploy/deploy.sh <unit> [--model-location DIR] [--set FUNCTION.KEY=VALUE]... [--clusters A,B]
+#                                  [--admin-url URL] [--token-file FILE] [--render-to DIR] [--wait SECONDS]
 #
 # <unit> names pulsar-deploy/business-units/<unit>.yaml. Run `mvn package` first. Against the
 # local standalone, `--model-location "$PWD/models/target/models/fraud-v1"` uses the model the

@@ -23,6 +23,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.apache.pulsar.client.api.PulsarClientException;
 import org.apache.pulsar.functions.api.Context;
 import org.apache.pulsar.functions.api.Function;
+import org.apache.pulsar.functions.api.Record;
 import org.slf4j.Logger;
 
 /**
@@ -49,6 +50,7 @@ public class GuardFunction implements Function<byte[], CompletableFuture<Void>> 
   private InstanceMetrics metrics;
   private final AtomicLong rollbacks = new AtomicLong();
   private final AtomicLong counted = new AtomicLong();
+  private final AtomicLong replicated = new AtomicLong();
 
   public GuardFunction() {
     this(
@@ -97,6 +99,10 @@ public class GuardFunction implements Function<byte[], CompletableFuture<Void>> 
         "decisionflow_guard_decisions_counted_total",
         "Decisions counted in the windows of the table in force",
         counted::get);
+    metrics.gauge(
+        "decisionflow_guard_decisions_replicated_total",
+        "Decisions replicated from another region, not judged here",
+        replicated::get);
     log.info(
         "guard: watching arms of {} (window {} s, at least {} decisions, fallback <= {}%, alert"
             + " rate <= {}x the champion's, p99 route to score <= {} ms, champion '{}')",
@@ -156,6 +162,11 @@ public class GuardFunction implements Function<byte[], CompletableFuture<Void>> 
 
   @Override
   public CompletableFuture<Void> process(byte[] input, Context context) {
+    if (replicatedFromAnotherRegion(context)) {
+      // Another region's arms, judged by that region's guard (geo-replicated decisions).
+      replicated.incrementAndGet();
+      return CompletableFuture.completedFuture(null);
+    }
     Decision decision;
     try {
       decision = Records.parse(input, Decision.parser(), "Decision");
@@ -171,6 +182,16 @@ public class GuardFunction implements Function<byte[], CompletableFuture<Void>> 
     }
     verdict.ifPresent(this::rollBack);
     return CompletableFuture.completedFuture(null);
+  }
+
+  private static boolean replicatedFromAnotherRegion(Context context) {
+    Record<?> record = context.getCurrentRecord();
+    return record != null && record.getMessage().map(m -> m.isReplicated()).orElse(false);
+  }
+
+  /** Decisions replicated from another region, skipped. */
+  public long replicatedSkipped() {
+    return replicated.get();
   }
 
   private void rollBack(Guard.Verdict verdict) {

@@ -122,11 +122,40 @@ public final class FakeContext implements Context {
     private final Map<String, String> properties = new LinkedHashMap<>(Map.of("origin", "test"));
     private int acks;
     private int fails;
+    private String replicatedFrom;
 
     FakeRecord(String topic, String key, T value) {
       this.topic = topic;
       this.key = key;
       this.value = value;
+    }
+
+    /** Makes the record's message one replicated from {@code cluster} (geo-replication). */
+    public FakeRecord<T> replicatedFrom(String cluster) {
+      this.replicatedFrom = cluster;
+      return this;
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public Optional<org.apache.pulsar.client.api.Message<T>> getMessage() {
+      if (replicatedFrom == null) {
+        return Optional.empty();
+      }
+      return Optional.of(
+          (org.apache.pulsar.client.api.Message<T>)
+              java.lang.reflect.Proxy.newProxyInstance(
+                  getClass().getClassLoader(),
+                  new Class<?>[] {org.apache.pulsar.client.api.Message.class},
+                  (proxy, method, args) ->
+                      switch (method.getName()) {
+                        case "isReplicated" -> true;
+                        case "getReplicatedFrom" -> replicatedFrom;
+                        case "getValue" -> value;
+                        default ->
+                            throw new UnsupportedOperationException(
+                                "fake message: " + method.getName());
+                      }));
     }
 
     /** Adds a message property, e.g. the attempt number of a retried record. */

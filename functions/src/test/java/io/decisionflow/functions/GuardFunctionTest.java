@@ -117,6 +117,32 @@ class GuardFunctionTest {
   }
 
   @Test
+  void decisionsReplicatedFromAnotherRegionAreNotJudged() throws Exception {
+    // Given the guard following a published 50/50 table
+    start(Map.of(), table("t-1", 50, 50));
+
+    // When the other region's challenger falls back on every decision, replicated here
+    context.withCurrentRecord(
+        FakeContext.input(NS + "decisions", "k", new byte[0]).replicatedFrom("eu-west"));
+    decide("t-1", "champion", false, 60);
+    decide("t-1", "challenger", true, 60);
+    clock.advance(Duration.ofSeconds(1));
+    decide("t-1", "challenger", true, 5);
+
+    // Then nothing is rolled back here, and the skipped decisions are counted
+    assertThat(published()).isEmpty();
+    assertThat(guard.replicatedSkipped()).isEqualTo(125);
+
+    // While the same decisions made in this region are judged
+    context.withCurrentRecord(FakeContext.input(NS + "decisions", "k", new byte[0]));
+    decide("t-1", "champion", false, 60);
+    decide("t-1", "challenger", true, 60);
+    clock.advance(Duration.ofSeconds(1));
+    decide("t-1", "challenger", true, 5);
+    assertThat(published()).hasSize(1);
+  }
+
+  @Test
   void withoutAPublishedTableItJudgesTheRouteFunctionsInitialTable() throws Exception {
     // Given no table published, and the route function's table passed in by the deploy
     start(

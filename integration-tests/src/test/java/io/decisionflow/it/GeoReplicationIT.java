@@ -285,12 +285,19 @@ class GeoReplicationIT {
     }
     Sender eastSender = senders.get(east.name());
     Sender westSender = senders.get(west.name());
+    long stopAt = 0;
+    long stoppedAt = 0;
+    long restartAt = 0;
+    long brokerBackAt = 0;
+    long functionsBackAt = 0;
     try {
       // Given both regions deciding their streams
       await().atMost(Duration.ofSeconds(60)).until(() -> westSender.acked.size() >= 50);
 
       // When eu-west stops mid-stream
+      stopAt = System.nanoTime();
       regions.stop(west.name());
+      stoppedAt = System.nanoTime();
       assertThat(west.region.answers()).isFalse();
       long refusedAtStop = westSender.refused.get();
 
@@ -305,8 +312,11 @@ class GeoReplicationIT {
       assertThat(west.region.answers()).isFalse();
 
       // When eu-west comes back
+      restartAt = System.nanoTime();
       regions.start(west.name());
+      brokerBackAt = System.nanoTime();
       west.pipeline.awaitRunning(west.unit, DEPLOYED_WITHIN);
+      functionsBackAt = System.nanoTime();
       long westAckedAtReturn = westSender.acked.size();
       await()
           .atMost(Duration.ofSeconds(60))
@@ -323,6 +333,7 @@ class GeoReplicationIT {
       await().atMost(DECIDED_WITHIN).until(() -> side.decidedHere.keySet().containsAll(acked));
       await().atMost(DECIDED_WITHIN).until(() -> other.replicatedIn.keySet().containsAll(acked));
     }
+    long decidedEverywhereAt = System.nanoTime();
     Set<String> all = union(List.of(eastSender.acked, westSender.acked));
     Map<String, Integer> rowCounts = new HashMap<>();
     for (Side side : sides.values()) {
@@ -345,6 +356,15 @@ class GeoReplicationIT {
         count(east.replicatedIn.keySet(), "drill-"),
         rowCounts.get(east.name()),
         rowCounts.get(west.name()));
+    System.out.printf(
+        "[drill] eu-west: stopped in %.1f s, down %.1f s; broker back %.1f s and its pipeline"
+            + " running %.1f s after the restart began; every decision in both regions %.1f s"
+            + " after that%n",
+        seconds(stoppedAt - stopAt),
+        seconds(restartAt - stoppedAt),
+        seconds(brokerBackAt - restartAt),
+        seconds(functionsBackAt - restartAt),
+        seconds(decidedEverywhereAt - functionsBackAt));
     assertThat(eastSender.refused.get()).as("us-east never refused a transaction").isZero();
   }
 
@@ -449,6 +469,10 @@ class GeoReplicationIT {
     Set<String> all = new java.util.HashSet<>();
     sets.forEach(all::addAll);
     return all;
+  }
+
+  private static double seconds(long nanos) {
+    return nanos / 1e9;
   }
 
   private static long count(Set<String> ids, String prefix) {

@@ -61,9 +61,14 @@ public final class DeadLetterQueue {
     this.log = log;
   }
 
-  /** Every dead letter of the unit, oldest first; a record that is not a DeadLetter is skipped. */
+  /**
+   * Every dead letter of the unit in this cluster, oldest first. A record that is not a DeadLetter
+   * is skipped, and so is one replicated from another region (geo-replication): that region lists
+   * and resubmits it, into its own pipeline.
+   */
   public List<Entry> read(BusinessNamespace ns) throws java.io.IOException {
     List<Entry> entries = new ArrayList<>();
+    Map<String, Integer> replicated = new java.util.TreeMap<>();
     try (Reader<byte[]> reader =
         client
             .newReader(Schema.BYTES)
@@ -72,6 +77,10 @@ public final class DeadLetterQueue {
             .create()) {
       while (reader.hasMessageAvailable()) {
         Message<byte[]> message = reader.readNext();
+        if (message.isReplicated()) {
+          replicated.merge(message.getReplicatedFrom(), 1, Integer::sum);
+          continue;
+        }
         try {
           entries.add(
               new Entry(
@@ -81,6 +90,14 @@ public final class DeadLetterQueue {
         }
       }
     }
+    replicated.forEach(
+        (region, count) ->
+            log.accept(
+                "skipped "
+                    + count
+                    + " dead letters replicated from "
+                    + region
+                    + ": list and resubmit them there"));
     return entries;
   }
 
