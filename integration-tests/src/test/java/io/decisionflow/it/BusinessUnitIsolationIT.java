@@ -247,7 +247,11 @@ class BusinessUnitIsolationIT {
                   return decided.keySet().containsAll(sent);
                 });
       }
-      // And the sink (credentials from the secrets provider) writes them
+      // And the sink writes them, with credentials it reads from the secrets provider: they are
+      // among the sink's secrets, not in its configs
+      var sink = admin.sinks().getSink(unit.tenant, unit.pipeline.namespace, "decisions-postgres");
+      assertThat(sink.getSecrets()).containsKeys("userName", "password");
+      assertThat(sink.getConfigs()).doesNotContainKeys("userName", "password");
       await()
           .atMost(Duration.ofMinutes(2))
           .pollInterval(Duration.ofSeconds(1))

@@ -265,28 +265,21 @@ class ModelHotSwapIT {
     // And the worker's /metrics counts the switch and the refusals, with the breaker closed
     Map<String, String> labels =
         Map.of("fqfn", ns + "/" + FUNCTION, "instance_id", "0", "slot", SLOT);
-    // (polled: a scrape may reuse the instance's snapshot of a scrape just before it)
-    await()
-        .atMost(Duration.ofSeconds(10))
-        .pollInterval(Duration.ofMillis(600))
-        .untilAsserted(
-            () -> {
-              String metrics = WorkerMetrics.scrape();
-              assertThat(
-                      WorkerMetrics.value(
-                          metrics, "decisionflow_score_model_switches_total", labels))
-                  .hasValue(1.0);
-              assertThat(
-                      WorkerMetrics.value(
-                          metrics, "decisionflow_score_model_refusals_total", labels))
-                  .hasValue(4.0);
-              assertThat(WorkerMetrics.value(metrics, "decisionflow_score_breaker_state", labels))
-                  .hasValue(0.0);
-              assertThat(
-                      WorkerMetrics.value(metrics, "decisionflow_score_model_rows_total", labels)
-                          .orElse(-1))
-                  .isGreaterThanOrEqualTo(sent.size());
-            });
+    WorkerMetrics.eventually(
+        metrics -> {
+          assertThat(
+                  WorkerMetrics.value(metrics, "decisionflow_score_model_switches_total", labels))
+              .hasValue(1.0);
+          assertThat(
+                  WorkerMetrics.value(metrics, "decisionflow_score_model_refusals_total", labels))
+              .hasValue(4.0);
+          assertThat(WorkerMetrics.value(metrics, "decisionflow_score_breaker_state", labels))
+              .hasValue(0.0);
+          assertThat(
+                  WorkerMetrics.value(metrics, "decisionflow_score_model_rows_total", labels)
+                      .orElse(-1))
+              .isGreaterThanOrEqualTo(sent.size());
+        });
   }
 
   private List<ModelStatus> refusals() {

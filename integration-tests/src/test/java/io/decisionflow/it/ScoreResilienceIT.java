@@ -165,20 +165,15 @@ class ScoreResilienceIT {
     // The open breaker shows on the worker's /metrics (it stays open until the next record comes)
     Map<String, String> labels =
         Map.of("fqfn", ns + "/score-champion", "instance_id", "0", "slot", "champion");
-    // (polled: a scrape may reuse the instance's snapshot of a scrape just before it)
-    await()
-        .atMost(Duration.ofSeconds(10))
-        .pollInterval(Duration.ofMillis(600))
-        .untilAsserted(
-            () -> {
-              String metrics = WorkerMetrics.scrape();
-              assertThat(WorkerMetrics.value(metrics, "decisionflow_score_breaker_state", labels))
-                  .hasValue(2.0);
-              assertThat(
-                      WorkerMetrics.value(metrics, "decisionflow_score_fallback_rows_total", labels)
-                          .orElse(-1))
-                  .isGreaterThanOrEqualTo(failing.size());
-            });
+    WorkerMetrics.eventually(
+        metrics -> {
+          assertThat(WorkerMetrics.value(metrics, "decisionflow_score_breaker_state", labels))
+              .hasValue(2.0);
+          assertThat(
+                  WorkerMetrics.value(metrics, "decisionflow_score_fallback_rows_total", labels)
+                      .orElse(-1))
+              .isGreaterThanOrEqualTo(failing.size());
+        });
 
     List<String> whileOpen = sendAll(ordinary(5));
     await().atMost(Duration.ofSeconds(60)).until(() -> scored.keySet().containsAll(whileOpen));

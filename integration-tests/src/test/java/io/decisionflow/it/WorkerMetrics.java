@@ -20,6 +20,23 @@ final class WorkerMetrics {
 
   private WorkerMetrics() {}
 
+  /** Checks made on one scrape's text. */
+  @FunctionalInterface
+  interface Check {
+    void on(String metrics) throws Exception;
+  }
+
+  /**
+   * Scrapes until {@code check} passes on one scrape, for up to 10 s: a scrape may reuse the
+   * instance's snapshot of a scrape just before it, so a value is checked when it shows.
+   */
+  static void eventually(Check check) {
+    org.awaitility.Awaitility.await()
+        .atMost(Duration.ofSeconds(10))
+        .pollInterval(Duration.ofMillis(600))
+        .untilAsserted(() -> check.on(scrape()));
+  }
+
   /** The whole exposition text. */
   static String scrape() throws IOException, InterruptedException {
     HttpResponse<String> response =
