@@ -27,6 +27,11 @@
 #                           $DECISIONFLOW_HOME/auth (secret.key, admin.token; created once and shared
 #                           by every local instance, so that regions accept each other's tokens),
 #                           and `pulsar-local.sh token ROLE` prints a token for a role
+#   DF_PULSAR_SECRETS       env: function and sink secrets name environment variables of the
+#                           standalone, which the instances inherit (io.decisionflow.secrets, from
+#                           secrets/target/decisionflow-secrets.jar: build first); deploy with
+#                           --secrets-by-name. Anything else (default): Pulsar's default provider
+#                           (a secret holds its value)
 #   PULSAR_MEM, PULSAR_GC   JVM settings of the standalone (lean defaults below)
 #   ACCESS_KEY_ID, ACCESS_KEY_SECRET
 #                           credentials of the S3-compatible store that namespaces offload to
@@ -56,6 +61,7 @@ PID_FILE="$HOME_DIR/standalone.pid"
 LOG_FILE="$HOME_DIR/logs/standalone.out"
 WEB="http://127.0.0.1:$WEB_PORT"
 AUTH="${DF_PULSAR_AUTH:-}"
+SECRETS_JAR="$ROOT/secrets/target/decisionflow-secrets.jar"
 AUTH_DIR="$DF_HOME/auth"
 
 say() { printf '[pulsar-local] %s\n' "$*" >&2; }
@@ -156,6 +162,12 @@ prepare_instance() {
   set_conf "$conf" managedLedgerDefaultEnsembleSize 1
   set_conf "$conf" managedLedgerDefaultWriteQuorum 1
   set_conf "$conf" managedLedgerDefaultAckQuorum 1
+  local worker="$HOME_DIR/conf/functions_worker.yml"
+  sed -i -E '/^secretsProviderConfiguratorClassName:/d' "$worker"
+  if [[ "${DF_PULSAR_SECRETS:-}" == env ]]; then
+    [[ -f "$SECRETS_JAR" ]] || die "$SECRETS_JAR missing: build first (mvn -B package -DskipTests)"
+    printf 'secretsProviderConfiguratorClassName: io.decisionflow.secrets.EnvironmentSecretsConfigurator\n' >>"$worker"
+  fi
   local client="$HOME_DIR/conf/client.conf"
   set_conf "$client" webServiceUrl "$WEB/"
   set_conf "$client" brokerServiceUrl "pulsar://127.0.0.1:$BROKER_PORT/"
@@ -240,13 +252,17 @@ start() {
     say "wiping $HOME_DIR/data"
     rm -rf "$HOME_DIR/data"
   fi
-  say "starting standalone '$INSTANCE' as cluster '$CLUSTER' (ZooKeeper mode, function state on the table service$([[ "$AUTH" == jwt ]] && echo ", token authentication and authorization on"))"
+  say "starting standalone '$INSTANCE' as cluster '$CLUSTER' (ZooKeeper mode, function state on the table service$([[ "$AUTH" == jwt ]] && echo ", token authentication and authorization on")$([[ "${DF_PULSAR_SECRETS:-}" == env ]] && echo ", secrets from its environment"))"
   (
     cd "$HOME_DIR"
     export PULSAR_STANDALONE_USE_ZOOKEEPER=1
     export PULSAR_MEM="${PULSAR_MEM:--Xms512m -Xmx1g -XX:MaxDirectMemorySize=1g}"
     export PULSAR_GC="${PULSAR_GC:--XX:+UseG1GC}"
     export PULSAR_LOG_DIR="$HOME_DIR/logs"
+    if [[ "${DF_PULSAR_SECRETS:-}" == env ]]; then
+      # On the worker's classpath, which bin/pulsar also hands to every function instance.
+      export PULSAR_EXTRA_CLASSPATH="$SECRETS_JAR${PULSAR_EXTRA_CLASSPATH:+:$PULSAR_EXTRA_CLASSPATH}"
+    fi
     export ACCESS_KEY_ID="${ACCESS_KEY_ID:-decisionflow}"
     export ACCESS_KEY_SECRET="${ACCESS_KEY_SECRET:-decisionflow-local-secret}"
     nohup setsid bin/pulsar standalone --zookeeper-port "$ZK_PORT" --bookkeeper-port "$BK_PORT" \

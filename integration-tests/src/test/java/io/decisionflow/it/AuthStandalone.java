@@ -19,10 +19,16 @@ final class AuthStandalone {
   static final String ADMIN_URL = "http://127.0.0.1:8083";
   static final String SERVICE_URL = "pulsar://127.0.0.1:6653";
 
+  /** The environment variables of the worker that hold the shared PostgreSQL's credentials. */
+  static final String POSTGRES_USER_VARIABLE = "DF_IT_POSTGRES_USER";
+
+  static final String POSTGRES_PASSWORD_VARIABLE = "DF_IT_POSTGRES_PASSWORD";
+
   private static final Map<String, String> ENV =
       Map.of(
           "DF_PULSAR_INSTANCE", "it-auth",
           "DF_PULSAR_AUTH", "jwt",
+          "DF_PULSAR_SECRETS", "env",
           "DF_PULSAR_WEB_PORT", "8083",
           "DF_PULSAR_BROKER_PORT", "6653",
           "DF_PULSAR_ZK_PORT", "2184",
@@ -43,7 +49,14 @@ final class AuthStandalone {
   static synchronized AuthStandalone get() throws Exception {
     if (instance == null) {
       Path project = PulsarStandalone.locateProject();
-      if (LocalScripts.run(project, "pulsar-local.sh", ENV, "start", "--clean") != 0) {
+      // Secrets come from the worker's environment (DF_PULSAR_SECRETS=env): the shared
+      // PostgreSQL's credentials go there, so the standalone starts afresh for this run.
+      PostgresServer postgres = PostgresServer.get();
+      Map<String, String> env = new java.util.HashMap<>(ENV);
+      env.put(POSTGRES_USER_VARIABLE, io.decisionflow.deploy.LocalPostgres.USER);
+      env.put(POSTGRES_PASSWORD_VARIABLE, postgres.server().password());
+      LocalScripts.run(project, "pulsar-local.sh", ENV, "stop");
+      if (LocalScripts.run(project, "pulsar-local.sh", env, "start", "--clean") != 0) {
         throw new IllegalStateException("pulsar-local.sh start (DF_PULSAR_AUTH=jwt) failed");
       }
       instance = new AuthStandalone(project, token(project, "admin"));

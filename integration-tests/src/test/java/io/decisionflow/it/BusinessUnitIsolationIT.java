@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.decisionflow.deploy.BusinessUnit;
+import io.decisionflow.deploy.DecisionsDatabase;
+import io.decisionflow.deploy.LocalPostgres;
 import io.decisionflow.deploy.Pipeline;
 import io.decisionflow.deploy.Provisioner;
 import io.decisionflow.schemas.Decision;
@@ -197,8 +199,16 @@ class BusinessUnitIsolationIT {
     unit.tenant = "it-pay-run-" + Long.toString(ThreadLocalRandom.current().nextLong(1L << 40), 36);
     unit.role = unit.tenant;
     unit.pipeline.sinks.clear();
+    // The sink's credentials: variables of the functions worker's environment, by name
     String database = unit.tenant.replace('-', '_');
-    TestUnits.withPostgresSink(unit);
+    String url = PostgresServer.get().server().createDatabase(database);
+    DecisionsDatabase.migrate(url, LocalPostgres.USER, PostgresServer.get().server().password());
+    BusinessUnit.SinkSettings postgresSink = new BusinessUnit.SinkSettings();
+    postgresSink.configs.put("jdbcUrl", url);
+    postgresSink.secretsFromEnv.put("userName", AuthStandalone.POSTGRES_USER_VARIABLE);
+    postgresSink.secretsFromEnv.put("password", AuthStandalone.POSTGRES_PASSWORD_VARIABLE);
+    unit.pipeline.sinks.put("decisions-postgres", postgresSink);
+    unit.secretsByName = true;
     Pipeline base = new Pipeline(admin, pulsar.projectDir(), System.out::println);
     Pipeline fused =
         base.topology(pulsar.projectDir().resolve("pulsar-deploy/functions-fused"), Set.of());
@@ -247,11 +257,15 @@ class BusinessUnitIsolationIT {
                   return decided.keySet().containsAll(sent);
                 });
       }
-      // And the sink writes them, with credentials it reads from the secrets provider: they are
-      // among the sink's secrets, not in its configs
+      // And the sink writes them, with credentials it reads through the secrets provider from
+      // the worker's environment: its stored definition names the variables, holds no value
       var sink = admin.sinks().getSink(unit.tenant, unit.pipeline.namespace, "decisions-postgres");
-      assertThat(sink.getSecrets()).containsKeys("userName", "password");
+      assertThat(sink.getSecrets())
+          .containsExactly(
+              Map.entry("userName", AuthStandalone.POSTGRES_USER_VARIABLE),
+              Map.entry("password", AuthStandalone.POSTGRES_PASSWORD_VARIABLE));
       assertThat(sink.getConfigs()).doesNotContainKeys("userName", "password");
+      assertThat(sink.toString()).doesNotContain(PostgresServer.get().server().password());
       await()
           .atMost(Duration.ofMinutes(2))
           .pollInterval(Duration.ofSeconds(1))

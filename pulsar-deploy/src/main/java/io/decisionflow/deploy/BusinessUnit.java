@@ -143,6 +143,13 @@ public final class BusinessUnit {
   private static final Set<String> BACKLOG_POLICIES =
       Set.of("producer_request_hold", "producer_exception", "consumer_backlog_eviction");
 
+  /**
+   * Whether the sinks get their {@code secretsFromEnv} by the variables' names instead of their
+   * values, for a functions worker whose secrets provider reads its own environment ({@code
+   * io.decisionflow.secrets.EnvironmentSecretsProvider}); set at deploy time, not in the file.
+   */
+  @JsonIgnore public boolean secretsByName;
+
   /** Short name, the file's name without {@code .yaml}. */
   public String name;
 

@@ -82,6 +82,7 @@ public final class SinkDeployer {
    * with {@code settings} merged in and the archive resolved against {@code projectDir}.
    *
    * @param environment where the secrets named by {@code settings.secretsFromEnv} are looked up
+   *     (unless the unit hands them over {@link BusinessUnit#secretsByName by name})
    * @throws ConfigException naming the sink and the setting if something is missing
    */
   public static Deployment render(
@@ -134,6 +135,11 @@ public final class SinkDeployer {
         new LinkedHashMap<>(config.getSecrets() == null ? Map.of() : config.getSecrets());
     settings.secretsFromEnv.forEach(
         (secret, variable) -> {
+          if (unit.secretsByName) {
+            // The worker's secrets provider reads the variable from its own environment.
+            secrets.put(secret, variable);
+            return;
+          }
           String value = environment.apply(variable);
           if (value == null || value.isEmpty()) {
             throw new ConfigException(

@@ -66,6 +66,23 @@ class SinkDeployerTest {
   }
 
   @Test
+  void byNameTheSecretsAreTheVariablesNamesNotTheirValues() {
+    // Given a worker whose secrets provider reads its own environment
+    payments.secretsByName = true;
+
+    // When the sink is rendered where no variable is set
+    SinkConfig config =
+        SinkDeployer.render(postgres, payments, settings(), project, name -> null).config();
+
+    // Then its secrets name the variables, and no value is anywhere in the config
+    assertThat(config.getSecrets())
+        .containsExactly(
+            Map.entry("userName", "DF_POSTGRES_USER"),
+            Map.entry("password", "DF_POSTGRES_PASSWORD"));
+    assertThat(config.getConfigs()).doesNotContainKeys("userName", "password");
+  }
+
+  @Test
   void aMissingSecretFailsNamingTheSinkTheSecretAndTheVariable() {
     BusinessUnit.SinkSettings settings = settings();
 

@@ -62,6 +62,16 @@ final class ClusterOptions {
               + " with DF_PULSAR_AUTH=jwt). Default: $DF_TOKEN_FILE, else none.")
   Path tokenFile;
 
+  @Option(
+      names = "--secrets-by-name",
+      defaultValue = "${env:DF_SECRETS_BY_NAME:-false}",
+      description =
+          "Hand the sinks the names of the environment variables their secrets come from"
+              + " (secretsFromEnv), not the values: for a functions worker whose secrets provider"
+              + " reads its own environment (pulsar-local.sh with DF_PULSAR_SECRETS=env). Default:"
+              + " $DF_SECRETS_BY_NAME, else false.")
+  boolean secretsByName;
+
   PulsarAdmin admin() throws PulsarClientException {
     var builder = PulsarAdmin.builder().serviceHttpUrl(adminUrl);
     Authentication auth = authentication();
@@ -102,6 +112,7 @@ final class ClusterOptions {
 
   BusinessUnit businessUnit(Pipeline pipeline) {
     BusinessUnit loaded = BusinessUnit.load(pipeline.businessUnitsDir(), unit);
+    loaded.secretsByName = secretsByName;
     return clusters == null || clusters.isEmpty() ? loaded : loaded.onClusters(clusters);
   }
 
