@@ -129,7 +129,10 @@ final class Regions {
   }
 
   private void script(String... args) throws IOException, InterruptedException {
-    if (LocalScripts.run(projectDir, "regions-local.sh", Map.of(), args) != 0) {
+    // A region restarting on its data also restarts its pipeline's function JVMs while its broker
+    // starts: on two busy cores that has taken up to ~2 min, so allow more than the default 240 s.
+    Map<String, String> env = Map.of("DF_PULSAR_START_TIMEOUT", "600");
+    if (LocalScripts.run(projectDir, "regions-local.sh", env, args) != 0) {
       throw new IllegalStateException(
           "regions-local.sh " + String.join(" ", args) + " failed (see above)");
     }
