@@ -181,10 +181,7 @@ public final class Provisioner {
   private void compacted(BusinessNamespace ns, TopicSpec<?> spec, List<String> changes)
       throws PulsarAdminException {
     String topic = spec.in(ns);
-    if (!admin.topics().getList(ns.toString()).contains(topic)) {
-      admin.topics().createNonPartitionedTopic(topic);
-      changes.add("created topic " + topic);
-    }
+    ensureTopic(ns, topic, changes);
     Long current = admin.topicPolicies().getCompactionThreshold(topic);
     if (current == null || current != COMPACTION_THRESHOLD_BYTES) {
       admin.topicPolicies().setCompactionThreshold(topic, COMPACTION_THRESHOLD_BYTES);
@@ -214,10 +211,7 @@ public final class Provisioner {
     Set<String> wanted = new TreeSet<>(unit.allowedClusters);
     for (String name : unit.pipeline.replicatedTopics) {
       String topic = "persistent://" + ns + "/" + name;
-      if (!admin.topics().getList(ns.toString()).contains(topic)) {
-        admin.topics().createNonPartitionedTopic(topic);
-        changes.add("created topic " + topic);
-      }
+      ensureTopic(ns, topic, changes);
       Set<String> current = admin.topicPolicies().getReplicationClusters(topic, false);
       if (current == null || !new TreeSet<>(current).equals(wanted)) {
         admin.topicPolicies().setReplicationClusters(topic, List.copyOf(wanted));
@@ -248,15 +242,29 @@ public final class Provisioner {
     BusinessNamespace ns = unit.pipelineNamespace();
     for (Map.Entry<String, Set<AuthAction>> grant : new TreeMap<>(ROLE_GRANTS).entrySet()) {
       String topic = "persistent://" + ns + "/" + grant.getKey();
-      if (!admin.topics().getList(ns.toString()).contains(topic)) {
-        admin.topics().createNonPartitionedTopic(topic);
-        changes.add("created topic " + topic);
-      }
+      ensureTopic(ns, topic, changes);
       Set<AuthAction> current = admin.topics().getPermissions(topic).get(unit.role);
       if (current == null || !current.equals(grant.getValue())) {
         admin.topics().grantPermission(topic, unit.role, grant.getValue());
         changes.add("granted " + unit.role + " " + grant.getValue() + " on " + topic);
       }
+    }
+  }
+
+  /**
+   * Creates {@code topic} unless it exists. A topic can appear between the listing and the creation
+   * (e.g. a peer region's replicator creating a replicated topic), which is no error.
+   */
+  private void ensureTopic(BusinessNamespace ns, String topic, List<String> changes)
+      throws PulsarAdminException {
+    if (admin.topics().getList(ns.toString()).contains(topic)) {
+      return;
+    }
+    try {
+      admin.topics().createNonPartitionedTopic(topic);
+      changes.add("created topic " + topic);
+    } catch (PulsarAdminException.ConflictException e) {
+      // created meanwhile
     }
   }
 
