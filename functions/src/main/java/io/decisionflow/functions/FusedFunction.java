@@ -29,8 +29,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import org.apache.pulsar.client.api.PulsarClientException;
-import org.apache.pulsar.client.api.Schema;
 import org.apache.pulsar.functions.api.Context;
 
 /**
@@ -187,7 +185,9 @@ public class FusedFunction extends EnrichFunction {
         done.add(
             request.getShadow()
                 ? scored.thenCompose(
-                    s -> publish(shadowTopic, Topics.SHADOW_SCORES.schema(), key, s, eventTimeMs))
+                    s ->
+                        outputs.send(
+                            shadowTopic, Topics.SHADOW_SCORES.schema(), key, s, eventTimeMs))
                 : scored.thenCompose(s -> decided(decide.decide(s), key, eventTimeMs)));
       }
       return CompletableFuture.allOf(done.toArray(CompletableFuture[]::new));
@@ -195,9 +195,9 @@ public class FusedFunction extends EnrichFunction {
 
     private CompletableFuture<?> decided(Decision decision, String key, long eventTimeMs) {
       CompletableFuture<?> stored =
-          publish(decisionsTopic, Topics.DECISIONS.schema(), key, decision, eventTimeMs);
+          outputs.send(decisionsTopic, Topics.DECISIONS.schema(), key, decision, eventTimeMs);
       CompletableFuture<?> copy =
-          publish(
+          outputs.send(
               DecideStage.isAlert(decision) ? alertsTopic : okTopic,
               Topics.DECISIONS.schema(),
               key,
@@ -205,19 +205,6 @@ public class FusedFunction extends EnrichFunction {
               eventTimeMs);
       return CompletableFuture.allOf(stored, copy)
           .thenRun(() -> DecideFunction.count(decisions, decision));
-    }
-
-    private <T> CompletableFuture<?> publish(
-        String topic, Schema<T> schema, String key, T value, long eventTimeMs) {
-      try {
-        var message = outputs.newMessage(topic, schema).key(key).value(value);
-        if (eventTimeMs > 0) {
-          message.eventTime(eventTimeMs);
-        }
-        return message.sendAsync();
-      } catch (PulsarClientException | RuntimeException e) {
-        return CompletableFuture.failedFuture(e);
-      }
     }
 
     @Override

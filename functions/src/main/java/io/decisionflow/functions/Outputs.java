@@ -1,8 +1,10 @@
 package io.decisionflow.functions;
 
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import org.apache.pulsar.client.api.MessageId;
 import org.apache.pulsar.client.api.Producer;
 import org.apache.pulsar.client.api.PulsarClientException;
 import org.apache.pulsar.client.api.Schema;
@@ -76,6 +78,23 @@ final class Outputs implements AutoCloseable {
       }
     }
     return producer.newMessage();
+  }
+
+  /**
+   * Sends {@code value} to {@code topic} keyed by {@code key}, with {@code eventTimeMs} as its
+   * event time when positive; a producer that cannot be created fails the future, never throws.
+   */
+  <T> CompletableFuture<MessageId> send(
+      String topic, Schema<T> schema, String key, T value, long eventTimeMs) {
+    try {
+      TypedMessageBuilder<T> message = newMessage(topic, schema).key(key).value(value);
+      if (eventTimeMs > 0) {
+        message.eventTime(eventTimeMs);
+      }
+      return message.sendAsync();
+    } catch (PulsarClientException | RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
   }
 
   private <T> Producer<T> create(String topic, Schema<T> schema) throws PulsarClientException {

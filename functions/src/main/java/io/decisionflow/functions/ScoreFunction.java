@@ -6,6 +6,7 @@ import io.decisionflow.schemas.BusinessNamespace;
 import io.decisionflow.schemas.Score;
 import io.decisionflow.schemas.ScoringRequest;
 import io.decisionflow.schemas.Topics;
+import io.decisionflow.schemas.Transaction;
 import io.decisionflow.schemas.control.ModelDeployment;
 import io.decisionflow.schemas.control.ModelStatus;
 import io.decisionflow.stages.ConfigException;
@@ -412,17 +413,10 @@ public class ScoreFunction implements Function<byte[], CompletableFuture<Score>>
     if (!outputs.own()) {
       return CompletableFuture.completedFuture(score);
     }
-    try {
-      return outputs
-          .newMessage(scoresTopic, Topics.SCORES.schema())
-          .key(score.getRequest().getEnriched().getTransaction().getCardId())
-          .value(score)
-          .eventTime(score.getRequest().getEnriched().getTransaction().getEventTimeMs())
-          .sendAsync()
-          .thenApply(sent -> null);
-    } catch (PulsarClientException | RuntimeException e) {
-      return CompletableFuture.failedFuture(e);
-    }
+    Transaction txn = score.getRequest().getEnriched().getTransaction();
+    return outputs
+        .send(scoresTopic, Topics.SCORES.schema(), txn.getCardId(), score, txn.getEventTimeMs())
+        .thenApply(sent -> null);
   }
 
   private Score counted(Score score, long start) {

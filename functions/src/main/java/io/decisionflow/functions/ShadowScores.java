@@ -4,7 +4,6 @@ import io.decisionflow.schemas.BusinessNamespace;
 import io.decisionflow.schemas.Score;
 import io.decisionflow.schemas.Topics;
 import java.util.concurrent.CompletableFuture;
-import org.apache.pulsar.client.api.PulsarClientException;
 import org.apache.pulsar.functions.api.Context;
 
 /**
@@ -36,15 +35,13 @@ final class ShadowScores {
     if (!isShadow(score)) {
       return CompletableFuture.completedFuture(score);
     }
-    try {
-      return outputs
-          .newMessage(topic, Topics.SHADOW_SCORES.schema())
-          .key(score.getRequest().getEnriched().getTransaction().getCardId())
-          .value(score)
-          .sendAsync()
-          .thenApply(sent -> null);
-    } catch (PulsarClientException e) {
-      return CompletableFuture.failedFuture(e);
-    }
+    return outputs
+        .send(
+            topic,
+            Topics.SHADOW_SCORES.schema(),
+            score.getRequest().getEnriched().getTransaction().getCardId(),
+            score,
+            0)
+        .thenApply(sent -> null);
   }
 }

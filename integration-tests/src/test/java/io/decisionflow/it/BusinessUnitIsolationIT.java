@@ -212,11 +212,11 @@ class BusinessUnitIsolationIT {
     Pipeline base = new Pipeline(admin, pulsar.projectDir(), System.out::println);
     Pipeline fused =
         base.topology(pulsar.projectDir().resolve("pulsar-deploy/functions-fused"), Set.of());
-    Map<String, Object> slots = new LinkedHashMap<>();
+    Map<String, String> slots = new LinkedHashMap<>();
     Path models = pulsar.projectDir().resolve("models/target/models");
-    slots.put("champion", Map.of("modelLocation", models.resolve("fraud-v1").toString()));
-    slots.put("challenger", Map.of("modelLocation", models.resolve("fraud-v2").toString()));
-    fused.deploy(unit, Map.of("fused", Map.of("slots", slots)));
+    slots.put("champion", models.resolve("fraud-v1").toString());
+    slots.put("challenger", models.resolve("fraud-v2").toString());
+    fused.deploy(unit, Pipeline.fusedModelLocations(slots));
     try {
       fused.awaitRunning(unit, Duration.ofMinutes(4));
 

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.decisionflow.deploy.BusinessUnit;
-import io.decisionflow.deploy.DecisionsDatabase;
 import io.decisionflow.deploy.FunctionDeployer;
 import io.decisionflow.deploy.LocalPostgres;
 import io.decisionflow.deploy.MerchantRegistry;
@@ -17,9 +16,6 @@ import io.decisionflow.schemas.Topics;
 import io.decisionflow.schemas.Transaction;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -112,8 +108,6 @@ class GeoReplicationIT {
       Files.createDirectories(pgDir.getParent());
       LocalPostgres postgres =
           LocalPostgres.start(pgDir, 0, "it-" + Long.toHexString(System.nanoTime()));
-      String url = postgres.createDatabase("decisions_" + name.replace('-', '_'));
-      DecisionsDatabase.migrate(url, LocalPostgres.USER, postgres.password());
       Pipeline base =
           new Pipeline(
               region.admin(),
@@ -127,11 +121,7 @@ class GeoReplicationIT {
       unit.tenant = tenant;
       unit.onClusters(regions.names());
       unit.pipeline.sinks.clear();
-      BusinessUnit.SinkSettings sink = new BusinessUnit.SinkSettings();
-      sink.configs.put("jdbcUrl", url);
-      sink.secrets.put("userName", LocalPostgres.USER);
-      sink.secrets.put("password", postgres.password());
-      unit.pipeline.sinks.put("decisions-postgres", sink);
+      TestUnits.withPostgresSink(unit, postgres, side.database);
       side.unit = unit;
       side.client = region.newClient();
       sides.put(name, side);
@@ -406,10 +396,7 @@ class GeoReplicationIT {
       long next = System.nanoTime();
       for (int i = 0; running.get(); i++) {
         String id = prefix + i;
-        Transaction txn =
-            generator.next(System.currentTimeMillis()).transaction().toBuilder()
-                .setTransactionId(id)
-                .build();
+        Transaction txn = transaction(generator, id);
         try {
           side.transactions.send(txn);
           acked.add(id);
@@ -433,13 +420,17 @@ class GeoReplicationIT {
     Set<String> ids = new java.util.HashSet<>();
     for (int i = 0; i < n; i++) {
       String id = prefix + i;
-      side.transactions.send(
-          generator.next(System.currentTimeMillis()).transaction().toBuilder()
-              .setTransactionId(id)
-              .build());
+      side.transactions.send(transaction(generator, id));
       ids.add(id);
     }
     return ids;
+  }
+
+  /** The generator's next transaction, at the current time, with the id {@code id}. */
+  private static Transaction transaction(TransactionGenerator generator, String id) {
+    return generator.next(System.currentTimeMillis()).transaction().toBuilder()
+        .setTransactionId(id)
+        .build();
   }
 
   private Side other(Side side) {
@@ -448,21 +439,7 @@ class GeoReplicationIT {
 
   /** Transaction id to score of the rows of the side's decisions table with {@code prefix}. */
   private static Map<String, Double> rows(Side side, String prefix) throws Exception {
-    Map<String, Double> rows = new HashMap<>();
-    try (Connection c = side.postgres.connect(side.database);
-        PreparedStatement q =
-            c.prepareStatement(
-                "SELECT transaction_id, score FROM decisions WHERE transaction_id LIKE ?")) {
-      q.setString(1, prefix + "%");
-      try (ResultSet rs = q.executeQuery()) {
-        while (rs.next()) {
-          assertThat(rows.put(rs.getString(1), rs.getDouble(2)))
-              .as("second row of %s in %s", rs.getString(1), side.name())
-              .isNull();
-        }
-      }
-    }
-    return rows;
+    return PostgresServer.scores(side.postgres, side.database, prefix);
   }
 
   private static Set<String> union(java.util.Collection<Set<String>> sets) {

@@ -54,6 +54,12 @@ final class PostgresServer {
    * starts with {@code prefix}; a transaction id twice fails the test.
    */
   java.util.Map<String, Double> scores(String database, String prefix) throws Exception {
+    return scores(server, database, prefix);
+  }
+
+  /** {@link #scores(String, String)} on any server (e.g. a region's own). */
+  static java.util.Map<String, Double> scores(LocalPostgres server, String database, String prefix)
+      throws Exception {
     java.util.Map<String, Double> scores = new java.util.HashMap<>();
     try (java.sql.Connection c = server.connect(database);
         java.sql.PreparedStatement q =

@@ -96,10 +96,15 @@ final class PulsarStandalone {
   }
 
   private static boolean answers() {
+    return answers(ADMIN_URL);
+  }
+
+  /** Whether the broker at {@code adminUrl} answers its health check (without authentication). */
+  static boolean answers(String adminUrl) {
     try {
       java.net.HttpURLConnection c =
           (java.net.HttpURLConnection)
-              java.net.URI.create(ADMIN_URL + "/admin/v2/brokers/health").toURL().openConnection();
+              java.net.URI.create(adminUrl + "/admin/v2/brokers/health").toURL().openConnection();
       c.setConnectTimeout(2000);
       c.setReadTimeout(5000);
       return c.getResponseCode() == 200;

@@ -1,8 +1,6 @@
 package io.decisionflow.it;
 
 import java.io.IOException;
-import java.net.HttpURLConnection;
-import java.net.URI;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -34,16 +32,7 @@ final class Regions {
     }
 
     boolean answers() {
-      try {
-        HttpURLConnection c =
-            (HttpURLConnection)
-                URI.create(adminUrl + "/admin/v2/brokers/health").toURL().openConnection();
-        c.setConnectTimeout(2000);
-        c.setReadTimeout(5000);
-        return c.getResponseCode() == 200;
-      } catch (IOException e) {
-        return false;
-      }
+      return PulsarStandalone.answers(adminUrl);
     }
   }
 

@@ -39,14 +39,23 @@ final class TestUnits {
    * @return the database's JDBC URL
    */
   static String withPostgresSink(BusinessUnit unit) throws Exception {
-    PostgresServer postgres = PostgresServer.get();
-    String database = unit.tenant.replace('-', '_');
-    String url = postgres.server().createDatabase(database);
-    DecisionsDatabase.migrate(url, LocalPostgres.USER, postgres.server().password());
+    return withPostgresSink(unit, PostgresServer.get().server(), unit.tenant.replace('-', '_'));
+  }
+
+  /**
+   * Adds the decisions-postgres sink to {@code unit}, writing into {@code database} (created and
+   * migrated) on {@code server}; the credentials go as secrets.
+   *
+   * @return the database's JDBC URL
+   */
+  static String withPostgresSink(BusinessUnit unit, LocalPostgres server, String database)
+      throws Exception {
+    String url = server.createDatabase(database);
+    DecisionsDatabase.migrate(url, LocalPostgres.USER, server.password());
     BusinessUnit.SinkSettings sink = new BusinessUnit.SinkSettings();
     sink.configs.put("jdbcUrl", url);
     sink.secrets.put("userName", LocalPostgres.USER);
-    sink.secrets.put("password", postgres.server().password());
+    sink.secrets.put("password", server.password());
     unit.pipeline.sinks.put("decisions-postgres", sink);
     return url;
   }

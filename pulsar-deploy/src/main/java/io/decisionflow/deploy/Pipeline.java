@@ -193,6 +193,18 @@ public final class Pipeline {
   }
 
   /**
+   * Overrides for the fused topology ({@code pulsar-deploy/functions-fused}): its function serves
+   * each slot's configured model, {@code slotModels} (slot to model directory), in place of the
+   * file's.
+   */
+  public static Map<String, Map<String, Object>> fusedModelLocations(
+      Map<String, String> slotModels) {
+    Map<String, Object> slots = new LinkedHashMap<>();
+    slotModels.forEach((slot, location) -> slots.put(slot, Map.of("modelLocation", location)));
+    return Map.of("fused", Map.of("slots", slots));
+  }
+
+  /**
    * Overrides that point every score function (every config whose userConfig names a {@code
    * modelSlot}) at one model directory, e.g. the model the build trained for local runs. When the
    * directory is on this machine, the model's checksum from its manifest goes along as deployment

@@ -57,16 +57,18 @@ public final class Provisioner {
     for (TopicSpec<?> topic : topics) {
       schema(topic.in(pipeline), topic.schema().getSchemaInfo(), changes);
     }
-    compacted(pipeline, Topics.MODELS, changes);
-    compacted(pipeline, Topics.MODEL_STATUS, changes);
-    compacted(pipeline, Topics.ROUTING, changes);
-    compacted(pipeline, Topics.ROUTING_STATUS, changes);
-    compacted(pipeline, Topics.MERCHANTS, changes);
+    // The pipeline namespace's topics, listed once; ensureTopic adds those it creates.
+    Set<String> existing = new HashSet<>(admin.topics().getList(pipeline.toString()));
+    compacted(existing, pipeline, Topics.MODELS, changes);
+    compacted(existing, pipeline, Topics.MODEL_STATUS, changes);
+    compacted(existing, pipeline, Topics.ROUTING, changes);
+    compacted(existing, pipeline, Topics.ROUTING_STATUS, changes);
+    compacted(existing, pipeline, Topics.MERCHANTS, changes);
     if (unit.geoReplicated()) {
-      replicated(unit, changes);
+      replicated(existing, unit, changes);
     }
     if (authorizationEnabled()) {
-      grants(unit, changes);
+      grants(existing, unit, changes);
     }
     changes.forEach(change -> log.accept(unit.name + ": " + change));
     if (changes.isEmpty()) {
@@ -178,10 +180,11 @@ public final class Provisioner {
    * Control topics and reference tables keep the newest record per key: compaction runs once 1 MB
    * has built up.
    */
-  private void compacted(BusinessNamespace ns, TopicSpec<?> spec, List<String> changes)
+  private void compacted(
+      Set<String> existing, BusinessNamespace ns, TopicSpec<?> spec, List<String> changes)
       throws PulsarAdminException {
     String topic = spec.in(ns);
-    ensureTopic(ns, topic, changes);
+    ensureTopic(existing, topic, changes);
     Long current = admin.topicPolicies().getCompactionThreshold(topic);
     if (current == null || current != COMPACTION_THRESHOLD_BYTES) {
       admin.topicPolicies().setCompactionThreshold(topic, COMPACTION_THRESHOLD_BYTES);
@@ -193,7 +196,8 @@ public final class Provisioner {
    * The unit's replicated topics replicate to every cluster the tenant is allowed on: a topic
    * policy each, so that the rest of the namespace (the region's transactions) stays local.
    */
-  private void replicated(BusinessUnit unit, List<String> changes) throws PulsarAdminException {
+  private void replicated(Set<String> existing, BusinessUnit unit, List<String> changes)
+      throws PulsarAdminException {
     List<String> known = admin.clusters().getClusters();
     for (String cluster : unit.allowedClusters) {
       if (!known.contains(cluster)) {
@@ -210,8 +214,8 @@ public final class Provisioner {
     BusinessNamespace ns = unit.pipelineNamespace();
     Set<String> wanted = new TreeSet<>(unit.allowedClusters);
     for (String name : unit.pipeline.replicatedTopics) {
-      String topic = "persistent://" + ns + "/" + name;
-      ensureTopic(ns, topic, changes);
+      String topic = ns.topic(name);
+      ensureTopic(existing, topic, changes);
       Set<String> current = admin.topicPolicies().getReplicationClusters(topic, false);
       if (current == null || !new TreeSet<>(current).equals(wanted)) {
         admin.topicPolicies().setReplicationClusters(topic, List.copyOf(wanted));
@@ -238,11 +242,12 @@ public final class Provisioner {
    * The unit's role may produce to its transactions topic and consume its decisions, alerts and
    * oks; nothing else (no namespace grant, not a tenant admin).
    */
-  private void grants(BusinessUnit unit, List<String> changes) throws PulsarAdminException {
+  private void grants(Set<String> existing, BusinessUnit unit, List<String> changes)
+      throws PulsarAdminException {
     BusinessNamespace ns = unit.pipelineNamespace();
     for (Map.Entry<String, Set<AuthAction>> grant : new TreeMap<>(ROLE_GRANTS).entrySet()) {
-      String topic = "persistent://" + ns + "/" + grant.getKey();
-      ensureTopic(ns, topic, changes);
+      String topic = ns.topic(grant.getKey());
+      ensureTopic(existing, topic, changes);
       Set<AuthAction> current = admin.topics().getPermissions(topic).get(unit.role);
       if (current == null || !current.equals(grant.getValue())) {
         admin.topics().grantPermission(topic, unit.role, grant.getValue());
@@ -252,12 +257,13 @@ public final class Provisioner {
   }
 
   /**
-   * Creates {@code topic} unless it exists. A topic can appear between the listing and the creation
-   * (e.g. a peer region's replicator creating a replicated topic), which is no error.
+   * Creates {@code topic} unless {@code existing} (the namespace's topics) has it. A topic can
+   * appear after the listing (e.g. a peer region's replicator creating a replicated topic), which
+   * is no error.
    */
-  private void ensureTopic(BusinessNamespace ns, String topic, List<String> changes)
+  private void ensureTopic(Set<String> existing, String topic, List<String> changes)
       throws PulsarAdminException {
-    if (admin.topics().getList(ns.toString()).contains(topic)) {
+    if (existing.contains(topic)) {
       return;
     }
     try {
@@ -266,6 +272,7 @@ public final class Provisioner {
     } catch (PulsarAdminException.ConflictException e) {
       // created meanwhile
     }
+    existing.add(topic);
   }
 
   /** The namespace offload policies for {@code offload}. */

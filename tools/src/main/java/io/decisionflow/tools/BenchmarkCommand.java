@@ -402,10 +402,10 @@ final class BenchmarkCommand implements Callable<Integer> {
     if (!topology.equals("fused")) {
       return Map.of();
     }
-    Map<String, Object> slots = new LinkedHashMap<>();
-    slots.put("champion", Map.of("modelLocation", trained(project, "fraud-v1").toString()));
-    slots.put("challenger", Map.of("modelLocation", trained(project, "fraud-v2").toString()));
-    return Map.of("fused", Map.of("slots", slots));
+    Map<String, String> slots = new LinkedHashMap<>();
+    slots.put("champion", trained(project, "fraud-v1").toString());
+    slots.put("challenger", trained(project, "fraud-v2").toString());
+    return Pipeline.fusedModelLocations(slots);
   }
 
   private static Path trained(Path project, String model) {
