@@ -66,6 +66,11 @@ class BusinessUnitProvisioningIT {
         .isEqualTo(1024L * 1024);
     assertThat(admin.topicPolicies().getCompactionThreshold(Topics.MERCHANTS.in(ns)))
         .isEqualTo(1024L * 1024);
+    assertThat(admin.topicPolicies().getMaxUnackedMessagesOnConsumer(Topics.TRANSACTIONS.in(ns)))
+        .isEqualTo(Topics.TRANSACTIONS_MAX_UNACKED);
+    assertThat(
+            admin.topicPolicies().getMaxUnackedMessagesOnSubscription(Topics.TRANSACTIONS.in(ns)))
+        .isEqualTo(Topics.TRANSACTIONS_MAX_UNACKED);
     assertThat(admin.schemas().getSchemaInfo(Topics.MERCHANTS.in(ns)).getType())
         .isEqualTo(org.apache.pulsar.common.schema.SchemaType.PROTOBUF_NATIVE);
 

@@ -64,6 +64,9 @@ public final class Provisioner {
     compacted(existing, pipeline, Topics.ROUTING, changes);
     compacted(existing, pipeline, Topics.ROUTING_STATUS, changes);
     compacted(existing, pipeline, Topics.MERCHANTS, changes);
+    String transactions = Topics.TRANSACTIONS.in(pipeline);
+    ensureTopic(existing, transactions, changes);
+    allowEnrichBacklog(transactions, changes);
     if (unit.geoReplicated()) {
       replicated(existing, unit, changes);
     }
@@ -253,6 +256,26 @@ public final class Provisioner {
         admin.topics().grantPermission(topic, unit.role, grant.getValue());
         changes.add("granted " + unit.role + " " + grant.getValue() + " on " + topic);
       }
+    }
+  }
+
+  /**
+   * Lets a consumer (and a subscription) of {@code topic}, enrich's input, hold {@link
+   * Topics#TRANSACTIONS_MAX_UNACKED} unacknowledged messages: a topic policy each. Enrich
+   * acknowledges a record once its card's state is durable and, under load, keeps records waiting
+   * so that a card's records share one state write; the broker's default bound (50,000 per
+   * consumer) would stop the dispatch first.
+   */
+  public void allowEnrichBacklog(String topic, List<String> changes) throws PulsarAdminException {
+    int wanted = Topics.TRANSACTIONS_MAX_UNACKED;
+    if (!Objects.equals(admin.topicPolicies().getMaxUnackedMessagesOnConsumer(topic), wanted)) {
+      admin.topicPolicies().setMaxUnackedMessagesOnConsumer(topic, wanted);
+      changes.add("let each consumer of " + topic + " hold " + wanted + " unacknowledged messages");
+    }
+    if (!Objects.equals(admin.topicPolicies().getMaxUnackedMessagesOnSubscription(topic), wanted)) {
+      admin.topicPolicies().setMaxUnackedMessagesOnSubscription(topic, wanted);
+      changes.add(
+          "let each subscription of " + topic + " hold " + wanted + " unacknowledged messages");
     }
   }
 

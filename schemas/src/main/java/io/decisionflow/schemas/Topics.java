@@ -17,6 +17,15 @@ public final class Topics {
   public static final TopicSpec<Transaction> TRANSACTIONS =
       new TopicSpec<>("transactions", Transaction.class);
 
+  /**
+   * The most unacknowledged messages the broker lets one consumer (and one subscription) of {@link
+   * #TRANSACTIONS} hold; provisioning sets it as the topic's policy. Enrich acknowledges a
+   * transaction only once its card's state is durable, and under load it keeps up to its {@code
+   * maxPendingRecords} waiting so that several records of a card share one state write: the
+   * broker's default (50,000 per consumer) would stop dispatching before that.
+   */
+  public static final int TRANSACTIONS_MAX_UNACKED = 500_000;
+
   /** Transactions with their per-card features, written by enrich. */
   public static final TopicSpec<EnrichedTransaction> TRANSACTIONS_ENRICHED =
       new TopicSpec<>("transactions-enriched", EnrichedTransaction.class);

@@ -1,6 +1,7 @@
 package io.decisionflow.tools;
 
 import io.decisionflow.deploy.Pipeline;
+import io.decisionflow.deploy.Provisioner;
 import io.decisionflow.schemas.BusinessNamespace;
 import io.decisionflow.schemas.Channel;
 import io.decisionflow.schemas.EnrichedTransaction;
@@ -303,6 +304,9 @@ final class BenchEnrichCommand implements Callable<Integer> {
               : FunctionConfig.ProcessingGuarantees.ATLEAST_ONCE);
       config.setParallelism(parallelism);
       config.setUserConfig(new LinkedHashMap<>(userConfig));
+      // As provisioning does for a unit's transactions: enrich may hold its pending records.
+      admin.topics().createNonPartitionedTopic(topic(name + "-in"));
+      new Provisioner(admin, line -> {}).allowEnrichBacklog(topic(name + "-in"), new ArrayList<>());
       System.out.println(TAG + "deploying " + className + " as " + tenant + "/" + ns + "/" + name);
       admin.functions().createFunction(config, jar);
       new Pipeline(admin, cluster.project(), System.out::println)

@@ -1,5 +1,6 @@
 package io.decisionflow.stages.enrich;
 
+import io.decisionflow.schemas.Topics;
 import io.decisionflow.stages.ConfigException;
 import io.decisionflow.stages.StageConfigs;
 
@@ -39,8 +40,16 @@ public final class EnrichConfig implements StageConfigs.Validated {
   /**
    * Records emitted but not yet acknowledged (their state not yet durable). At the bound the
    * function stops taking records until writes catch up: backpressure instead of unbounded memory.
+   *
+   * <p>It is also what lets writes coalesce under load: when the table service is the limit,
+   * changed cards queue for a write slot, and every record of a card that arrives while it waits
+   * rides along with its one write. Over 100,000 cards each card comes back only every ~20 s at
+   * 5,000 records/s, so only a queue of about that many seconds of records gives a card more than
+   * one record per write. At most {@link Topics#TRANSACTIONS_MAX_UNACKED}, the unacknowledged
+   * messages the broker lets the consumer hold (provisioning sets that policy on the transactions
+   * topic).
    */
-  public int maxPendingRecords = 20_000;
+  public int maxPendingRecords = 200_000;
 
   /**
    * How long the function's producer of enriched records waits to batch (microseconds). Pulsar's
@@ -86,7 +95,13 @@ public final class EnrichConfig implements StageConfigs.Validated {
         maxStateWritesInFlight,
         "must be in [1, 10000]");
     ConfigException.require(
-        maxPendingRecords >= 1, "maxPendingRecords", maxPendingRecords, "must be at least 1");
+        maxPendingRecords >= 1 && maxPendingRecords <= Topics.TRANSACTIONS_MAX_UNACKED,
+        "maxPendingRecords",
+        maxPendingRecords,
+        "must be in [1, "
+            + Topics.TRANSACTIONS_MAX_UNACKED
+            + "] (the unacknowledged messages the broker lets enrich hold on the transactions"
+            + " topic, a policy provisioning sets)");
     ConfigException.require(
         outputBatchingDelayMicros >= 0 && outputBatchingDelayMicros <= 1_000_000,
         "outputBatchingDelayMicros",

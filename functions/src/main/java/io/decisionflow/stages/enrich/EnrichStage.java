@@ -1,5 +1,6 @@
 package io.decisionflow.stages.enrich;
 
+import com.google.protobuf.InvalidProtocolBufferException;
 import io.decisionflow.schemas.EnrichedTransaction;
 import io.decisionflow.schemas.Feature;
 import io.decisionflow.schemas.Lineage;
@@ -64,10 +65,15 @@ public final class EnrichStage {
 
   private record Waiter(long version, CompletableFuture<Void> durable) {}
 
-  /** A card in the cache. Guarded by the stage's lock. */
+  /**
+   * A card in the cache. Guarded by the stage's lock. Its state is kept serialized: a few hundred
+   * bytes in one array instead of a graph of Protobuf objects several times that size, which kept
+   * the collector's young pauses long (20-40 ms with 100,000 cards) when every update left an old
+   * card pointing at new objects. Parsing and serializing it costs microseconds a record.
+   */
   private static final class Card {
     final String key;
-    CardState state; // null until loaded
+    byte[] state; // serialized CardState, null until loaded
     boolean loading;
     final ArrayDeque<Pending> pending = new ArrayDeque<>(1); // arrived while loading
     long applied; // changes applied in memory
@@ -86,6 +92,9 @@ public final class EnrichStage {
       return !loading && !writing && !queued && pending.isEmpty() && waiters.isEmpty();
     }
   }
+
+  /** A card never seen: the empty state, serialized. */
+  private static final byte[] NEW_CARD = new byte[0];
 
   private final EnrichConfig config;
   private final CardStateStore store;
@@ -219,7 +228,7 @@ public final class EnrichStage {
         card.dropped = true;
         cards.remove(card.key, card);
       } else {
-        card.state = state == null ? CardState.getDefaultInstance() : state;
+        card.state = state == null ? NEW_CARD : state.toByteArray();
         for (Pending p : card.pending) {
           apply(card, p.txn(), p.outcome(), after);
         }
@@ -232,10 +241,11 @@ public final class EnrichStage {
 
   /** Applies a transaction to a loaded card. Under the lock; completions go to {@code after}. */
   private void apply(Card card, Transaction txn, Outcome outcome, List<Runnable> after) {
-    Step step = step(card.state, txn, merchants, config.allowedLatenessMs(), clock.millis());
+    CardState prior = parse(card);
+    Step step = step(prior, txn, merchants, config.allowedLatenessMs(), clock.millis());
     after.add(() -> outcome.record().complete(step.enriched()));
-    if (step.next() != card.state) {
-      card.state = step.next();
+    if (step.next() != prior) {
+      card.state = step.next().toByteArray();
       card.applied++;
       appliedChanges++;
       markDirty(card);
@@ -244,6 +254,19 @@ public final class EnrichStage {
       after.add(() -> outcome.durable().complete(null));
     } else {
       card.waiters.add(new Waiter(card.applied, outcome.durable()));
+    }
+  }
+
+  private static CardState parse(Card card) {
+    return parse(card.key, card.state);
+  }
+
+  private static CardState parse(String key, byte[] state) {
+    try {
+      return CardState.parseFrom(state);
+    } catch (InvalidProtocolBufferException e) {
+      // the stage serialized it itself
+      throw new IllegalStateException("cached state of " + key + " does not parse", e);
     }
   }
 
@@ -271,12 +294,12 @@ public final class EnrichStage {
       card.writing = true;
       writesInFlight++;
       writes++;
-      CardState snapshot = card.state;
+      byte[] snapshot = card.state;
       long version = card.applied;
       after.add(
           () ->
               store
-                  .save(card.key, snapshot)
+                  .save(card.key, parse(card.key, snapshot))
                   .whenComplete((ok, failure) -> written(card, version, failure)));
     }
   }

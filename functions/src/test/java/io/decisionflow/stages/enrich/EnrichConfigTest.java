@@ -24,7 +24,7 @@ class EnrichConfigTest {
     assertThat(config.stateKeyPrefix).isEqualTo("card:");
     assertThat(config.stateFlushDelayMs).isZero();
     assertThat(config.maxStateWritesInFlight).isEqualTo(512);
-    assertThat(config.maxPendingRecords).isEqualTo(20_000);
+    assertThat(config.maxPendingRecords).isEqualTo(200_000);
     assertThat(config.outputBatchingDelayMicros).isEqualTo(1000);
   }
 
@@ -74,6 +74,10 @@ class EnrichConfigTest {
         Arguments.of(Map.of("stateFlushDelayMs", -1), "userConfig.stateFlushDelayMs", "-1"),
         Arguments.of(Map.of("maxStateWritesInFlight", 0), "userConfig.maxStateWritesInFlight", "0"),
         Arguments.of(Map.of("maxPendingRecords", 0), "userConfig.maxPendingRecords", "0"),
+        Arguments.of(
+            Map.of("maxPendingRecords", 600_000),
+            "userConfig.maxPendingRecords",
+            "unacknowledged messages the broker lets enrich hold"),
         Arguments.of(Map.of("maxStateReadsInFlight", 0), "userConfig.maxStateReadsInFlight", "0"),
         Arguments.of(
             Map.of("outputBatchingDelayMicros", 2_000_000),
