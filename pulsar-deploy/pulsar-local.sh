@@ -162,6 +162,9 @@ prepare_instance() {
   set_conf "$conf" managedLedgerDefaultEnsembleSize 1
   set_conf "$conf" managedLedgerDefaultWriteQuorum 1
   set_conf "$conf" managedLedgerDefaultAckQuorum 1
+  # Latency: a caught-up subscription (every hop of the pipeline) reads a new entry at once rather
+  # than re-checking every 10 ms, Pulsar's default; a hop's median went from 7 to 1.7 ms here.
+  set_conf "$conf" managedLedgerNewEntriesCheckDelayInMillis 0
   local worker="$HOME_DIR/conf/functions_worker.yml"
   sed -i -E '/^secretsProviderConfiguratorClassName:/d' "$worker"
   if [[ "${DF_PULSAR_SECRETS:-}" == env ]]; then

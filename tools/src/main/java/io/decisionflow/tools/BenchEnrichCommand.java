@@ -20,6 +20,9 @@ import java.util.Random;
 import java.util.UUID;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -101,8 +104,10 @@ final class BenchEnrichCommand implements Callable<Integer> {
 
   @Option(
       names = "--latency-seconds",
-      defaultValue = "30",
-      description = "Length of the latency run; its first 3 s are not measured (${DEFAULT-VALUE}).")
+      defaultValue = "60",
+      description =
+          "Length of the latency run (the stage and the broker floor side by side); its first 3 s"
+              + " are not measured (${DEFAULT-VALUE}).")
   int latencySeconds;
 
   @Option(
@@ -159,7 +164,6 @@ final class BenchEnrichCommand implements Callable<Integer> {
     try (PulsarAdmin admin = cluster.admin();
         PulsarClient client = cluster.client()) {
       Bench bench = new Bench(admin, client, ns[0], ns[1], jar.toString(), run);
-      latencies.add(bench.brokerFloor(latencyRate, latencySeconds));
       String enrich = "enrich-bench-" + run;
       bench.deploy(enrich, "io.decisionflow.functions.EnrichFunction", true, settings);
       try {
@@ -234,7 +238,8 @@ final class BenchEnrichCommand implements Callable<Integer> {
     r.append(
         String.format(
             Locale.ROOT,
-            "%nlatency at %d records/s, open loop, from the intended send time (ms):%n",
+            "%nlatency at %d records/s, open loop, from the intended send time (ms); the broker"
+                + " floor ran at the same time, on its own topic:%n",
             latencyRate));
     r.append(
         String.format(
@@ -257,6 +262,18 @@ final class BenchEnrichCommand implements Callable<Integer> {
               l.p95(),
               l.p99(),
               l.max()));
+    }
+    if (latencies.size() >= 2) {
+      Latency floor = latencies.get(0);
+      Latency through = latencies.get(1);
+      r.append(
+          String.format(
+              Locale.ROOT,
+              "%nadded by enrich (2 hops + enrich minus the broker floor's 1 hop, same time and"
+                  + " rate): p50 %.2f ms, p95 %.2f ms, p99 %.2f ms%n",
+              through.p50() - floor.p50(),
+              through.p95() - floor.p95(),
+              through.p99() - floor.p99()));
     }
     return r.toString();
   }
@@ -431,9 +448,26 @@ final class BenchEnrichCommand implements Callable<Integer> {
 
     /**
      * Records at a fixed rate through {@code function}, over {@code n} warm cards: end to end, and
-     * topic to topic (the broker's publish time of the enriched record minus that of its input).
+     * topic to topic (the broker's publish time of the enriched record minus that of its input);
+     * and, at the same time and rate, through the broker alone ({@link #brokerFloor}), so that the
+     * two see the same machine and what the stage adds is their difference.
      */
     List<Latency> latency(String function, int n, int rate, int seconds) throws Exception {
+      ExecutorService side = Executors.newSingleThreadExecutor();
+      try {
+        Future<Latency> floor = side.submit(() -> brokerFloor(rate, seconds));
+        List<Latency> stage = latencyThrough(function, n, rate, seconds);
+        List<Latency> all = new ArrayList<>();
+        all.add(floor.get());
+        all.addAll(stage);
+        return all;
+      } finally {
+        side.shutdownNow();
+      }
+    }
+
+    private List<Latency> latencyThrough(String function, int n, int rate, int seconds)
+        throws Exception {
       String prefix = "enrich-" + run + "-";
       Map<String, Long> inputPublished = new ConcurrentHashMap<>();
       Map<String, Long> outputPublished = new ConcurrentHashMap<>();
