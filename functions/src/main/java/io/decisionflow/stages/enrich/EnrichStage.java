@@ -66,10 +66,10 @@ public final class EnrichStage {
   private record Waiter(long version, CompletableFuture<Void> durable) {}
 
   /**
-   * A card in the cache. Guarded by the stage's lock. Its state is kept serialized: a few hundred
-   * bytes in one array instead of a graph of Protobuf objects several times that size, which kept
-   * the collector's young pauses long (20-40 ms with 100,000 cards) when every update left an old
-   * card pointing at new objects. Parsing and serializing it costs microseconds a record.
+   * A card in the cache. Guarded by the stage's lock. Its state is kept serialized: one array of a
+   * few hundred bytes instead of a graph of Protobuf objects several times that size (with 100,000
+   * cards cached, the heap after a young collection held 630 MB as objects at two transactions a
+   * card, 390 MB as arrays at four). Parsing and serializing it costs microseconds a record.
    */
   private static final class Card {
     final String key;
