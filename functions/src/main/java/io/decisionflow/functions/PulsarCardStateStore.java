@@ -18,7 +18,7 @@ final class PulsarCardStateStore implements CardStateStore {
   }
 
   @Override
-  public CompletableFuture<Optional<CardState>> load(String key) {
+  public CompletableFuture<Optional<byte[]>> load(String key) {
     return context
         .getStateAsync(key)
         .thenApply(
@@ -26,8 +26,11 @@ final class PulsarCardStateStore implements CardStateStore {
               if (buffer == null || !buffer.hasRemaining()) {
                 return Optional.empty();
               }
+              byte[] state = new byte[buffer.remaining()];
+              buffer.get(state);
               try {
-                return Optional.of(CardState.parseFrom(buffer));
+                CardState.parseFrom(state); // refused here, not once cached
+                return Optional.of(state);
               } catch (InvalidProtocolBufferException e) {
                 throw new IllegalStateException("state " + key + " is not a CardState", e);
               }
@@ -35,7 +38,7 @@ final class PulsarCardStateStore implements CardStateStore {
   }
 
   @Override
-  public CompletableFuture<Void> save(String key, CardState state) {
-    return context.putStateAsync(key, ByteBuffer.wrap(state.toByteArray()));
+  public CompletableFuture<Void> save(String key, byte[] state) {
+    return context.putStateAsync(key, ByteBuffer.wrap(state));
   }
 }

@@ -1,7 +1,6 @@
 package io.decisionflow.functions;
 
 import io.decisionflow.metrics.InstanceMetrics;
-import io.decisionflow.schemas.state.CardState;
 import io.decisionflow.stages.enrich.CardStateStore;
 import io.prometheus.client.Counter;
 import io.prometheus.client.Histogram;
@@ -37,7 +36,7 @@ final class TimedCardStateStore implements CardStateStore {
   }
 
   @Override
-  public CompletableFuture<Optional<CardState>> load(String cardId) {
+  public CompletableFuture<Optional<byte[]>> load(String cardId) {
     long started = System.nanoTime();
     return store
         .load(cardId)
@@ -45,7 +44,7 @@ final class TimedCardStateStore implements CardStateStore {
   }
 
   @Override
-  public CompletableFuture<Void> save(String cardId, CardState state) {
+  public CompletableFuture<Void> save(String cardId, byte[] state) {
     long started = System.nanoTime();
     return store
         .save(cardId, state)

@@ -1,15 +1,21 @@
 package io.decisionflow.stages.enrich;
 
-import io.decisionflow.schemas.state.CardState;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
-/** Durable per-card state. Online it is Pulsar Functions state; tests use a map. */
+/**
+ * Durable per-card state, as serialized {@link io.decisionflow.schemas.state.CardState} values: the
+ * stage keeps its cached cards serialized, so a write stores the bytes it holds. Online it is
+ * Pulsar Functions state; tests use a map.
+ */
 public interface CardStateStore {
 
-  /** The card's state, or empty for a card never seen. */
-  CompletableFuture<Optional<CardState>> load(String cardId);
+  /**
+   * The card's serialized state, or empty for a card never seen; fails if what is stored is not a
+   * CardState.
+   */
+  CompletableFuture<Optional<byte[]>> load(String cardId);
 
-  /** Stores the card's state; the future completes once it is durable. */
-  CompletableFuture<Void> save(String cardId, CardState state);
+  /** Stores the card's serialized state; the future completes once it is durable. */
+  CompletableFuture<Void> save(String cardId, byte[] state);
 }

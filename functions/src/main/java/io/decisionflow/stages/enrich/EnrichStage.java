@@ -212,7 +212,7 @@ public final class EnrichStage {
     return appliedChanges;
   }
 
-  private void loaded(Card card, CardState state, Throwable failure) {
+  private void loaded(Card card, byte[] state, Throwable failure) {
     List<Runnable> after = new ArrayList<>();
     synchronized (this) {
       loadsInFlight--;
@@ -228,7 +228,7 @@ public final class EnrichStage {
         card.dropped = true;
         cards.remove(card.key, card);
       } else {
-        card.state = state == null ? NEW_CARD : state.toByteArray();
+        card.state = state == null ? NEW_CARD : state;
         for (Pending p : card.pending) {
           apply(card, p.txn(), p.outcome(), after);
         }
@@ -258,15 +258,11 @@ public final class EnrichStage {
   }
 
   private static CardState parse(Card card) {
-    return parse(card.key, card.state);
-  }
-
-  private static CardState parse(String key, byte[] state) {
     try {
-      return CardState.parseFrom(state);
+      return CardState.parseFrom(card.state);
     } catch (InvalidProtocolBufferException e) {
-      // the stage serialized it itself
-      throw new IllegalStateException("cached state of " + key + " does not parse", e);
+      // the store checked it when loading, or the stage serialized it itself
+      throw new IllegalStateException("cached state of " + card.key + " does not parse", e);
     }
   }
 
@@ -299,7 +295,7 @@ public final class EnrichStage {
       after.add(
           () ->
               store
-                  .save(card.key, parse(card.key, snapshot))
+                  .save(card.key, snapshot)
                   .whenComplete((ok, failure) -> written(card, version, failure)));
     }
   }
@@ -389,10 +385,6 @@ public final class EnrichStage {
     return failure instanceof CompletionException && failure.getCause() != null
         ? failure.getCause()
         : failure;
-  }
-
-  private CompletableFuture<CardState> load(String key) {
-    return store.load(key).thenApply(s -> s.orElse(CardState.getDefaultInstance()));
   }
 
   /**

@@ -28,7 +28,7 @@ final class InMemoryCardStateStore implements CardStateStore {
   private RuntimeException nextSaveFailure;
 
   @Override
-  public CompletableFuture<Optional<CardState>> load(String key) {
+  public CompletableFuture<Optional<byte[]>> load(String key) {
     loadsByKey.merge(key, 1, Integer::sum);
     if (nextLoadFailure != null) {
       RuntimeException failure = nextLoadFailure;
@@ -36,11 +36,15 @@ final class InMemoryCardStateStore implements CardStateStore {
       return CompletableFuture.failedFuture(failure);
     }
     if (holdingLoads) {
-      CompletableFuture<Optional<CardState>> loaded = new CompletableFuture<>();
-      pendingLoads.add(() -> loaded.complete(Optional.ofNullable(states.get(key))));
+      CompletableFuture<Optional<byte[]>> loaded = new CompletableFuture<>();
+      pendingLoads.add(() -> loaded.complete(stored(key)));
       return loaded;
     }
-    return CompletableFuture.completedFuture(Optional.ofNullable(states.get(key)));
+    return CompletableFuture.completedFuture(stored(key));
+  }
+
+  private Optional<byte[]> stored(String key) {
+    return Optional.ofNullable(states.get(key)).map(CardState::toByteArray);
   }
 
   /** From now on, loads stay pending until {@link #releaseLoads()}. */
@@ -67,8 +71,14 @@ final class InMemoryCardStateStore implements CardStateStore {
   }
 
   @Override
-  public CompletableFuture<Void> save(String key, CardState state) {
+  public CompletableFuture<Void> save(String key, byte[] serialized) {
     saves++;
+    CardState state;
+    try {
+      state = CardState.parseFrom(serialized);
+    } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+      return CompletableFuture.failedFuture(e);
+    }
     if (nextSaveFailure != null) {
       RuntimeException failure = nextSaveFailure;
       nextSaveFailure = null;
