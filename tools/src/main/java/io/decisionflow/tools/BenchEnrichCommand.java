@@ -20,15 +20,11 @@ import java.util.Random;
 import java.util.UUID;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import org.HdrHistogram.Histogram;
-import org.HdrHistogram.Recorder;
 import org.apache.pulsar.client.admin.PulsarAdmin;
 import org.apache.pulsar.client.admin.PulsarAdminException;
 import org.apache.pulsar.client.api.Consumer;
@@ -60,6 +56,17 @@ import picocli.CommandLine.Option;
 final class BenchEnrichCommand implements Callable<Integer> {
 
   private static final String TAG = "[bench-enrich] ";
+
+  /** Length of one window of the latency run; the stage's and the floor's alternate. */
+  static final int WINDOW_SECONDS = 10;
+
+  /**
+   * Seconds at the start of the latency run that are sent but not measured: the first window of
+   * each path (after the drain and the settling, the stage's first seconds ran 5-20x slower than
+   * the rest in every run).
+   */
+  static final int WARMUP_SECONDS = WINDOW_SECONDS;
+
   private static final String SUBSCRIPTION = "bench-enrich";
 
   @Mixin ClusterOptions cluster;
@@ -104,11 +111,20 @@ final class BenchEnrichCommand implements Callable<Integer> {
 
   @Option(
       names = "--latency-seconds",
-      defaultValue = "60",
+      defaultValue = "70",
       description =
-          "Length of the latency run (the stage and the broker floor side by side); its first 3 s"
-              + " are not measured (${DEFAULT-VALUE}).")
+          "Seconds of the latency run through the stage, and as many through the broker alone,"
+              + " alternating in 10 s windows; the first window of each is not measured"
+              + " (${DEFAULT-VALUE}).")
   int latencySeconds;
+
+  @Option(
+      names = "--settle-seconds",
+      defaultValue = "30",
+      description =
+          "Pause between the drain and the latency run, for the broker, the bookie and the table"
+              + " service to finish the work the drain left (${DEFAULT-VALUE}).")
+  int settleSeconds;
 
   @Option(
       names = "--parallelism",
@@ -149,11 +165,17 @@ final class BenchEnrichCommand implements Callable<Integer> {
     if (ns.length != 2) {
       throw new IllegalArgumentException("--namespace must be tenant/namespace, was " + namespace);
     }
-    if (cards < 1 || passes < 2 || naiveCards < 1 || naivePasses < 2 || latencyRate < 1) {
-      throw new IllegalArgumentException(
-          "--cards, --naive-cards and --latency-rate must be >= 1, --passes and --naive-passes"
-              + " >= 2 (the first pass is cold)");
-    }
+    require(cards >= 1, "--cards", cards, ">= 1");
+    require(passes >= 2, "--passes", passes, ">= 2 (the first pass is cold)");
+    require(naiveCards >= 1, "--naive-cards", naiveCards, ">= 1");
+    require(naivePasses >= 2, "--naive-passes", naivePasses, ">= 2 (the first pass is cold)");
+    require(latencyRate >= 1, "--latency-rate", latencyRate, ">= 1");
+    require(
+        latencySeconds > WARMUP_SECONDS,
+        "--latency-seconds",
+        latencySeconds,
+        "> " + WARMUP_SECONDS + " (the first " + WARMUP_SECONDS + " s are not measured)");
+    require(settleSeconds >= 0, "--settle-seconds", settleSeconds, ">= 0");
     Path jar = cluster.project().resolve("functions/target/decisionflow-functions.jar");
     if (!Files.isRegularFile(jar)) {
       throw new IllegalArgumentException(jar + " is missing: build first (mvn package)");
@@ -168,6 +190,11 @@ final class BenchEnrichCommand implements Callable<Integer> {
       bench.deploy(enrich, "io.decisionflow.functions.EnrichFunction", true, settings);
       try {
         drains.add(bench.drain("enrich", enrich, cards, passes));
+        if (settleSeconds > 0) {
+          System.out.printf(
+              Locale.ROOT, "%ssettling for %d s before the latency run%n", TAG, settleSeconds);
+          TimeUnit.SECONDS.sleep(settleSeconds);
+        }
         latencies.addAll(bench.latency(enrich, cards, latencyRate, latencySeconds));
       } finally {
         bench.remove(enrich);
@@ -191,6 +218,12 @@ final class BenchEnrichCommand implements Callable<Integer> {
     Files.writeString(file, report);
     System.out.println("wrote " + file);
     return 0;
+  }
+
+  private static void require(boolean ok, String option, int value, String rule) {
+    if (!ok) {
+      throw new IllegalArgumentException(option + " must be " + rule + ", was " + value);
+    }
   }
 
   private String report(List<Drain> drains, List<Latency> latencies) {
@@ -238,9 +271,10 @@ final class BenchEnrichCommand implements Callable<Integer> {
     r.append(
         String.format(
             Locale.ROOT,
-            "%nlatency at %d records/s, open loop, from the intended send time (ms); the broker"
-                + " floor ran at the same time, on its own topic:%n",
-            latencyRate));
+            "%nlatency at %d records/s, open loop, from the intended send time (ms); the stage and"
+                + " the broker floor (its own topic, no function) alternated in %d s windows:%n",
+            latencyRate,
+            WINDOW_SECONDS));
     r.append(
         String.format(
             Locale.ROOT,
@@ -269,8 +303,8 @@ final class BenchEnrichCommand implements Callable<Integer> {
       r.append(
           String.format(
               Locale.ROOT,
-              "%nadded by enrich (2 hops + enrich minus the broker floor's 1 hop, same time and"
-                  + " rate): p50 %.2f ms, p95 %.2f ms, p99 %.2f ms%n",
+              "%nadded by enrich (2 hops + enrich minus the broker floor's 1 hop, same rate,"
+                  + " alternating): p50 %.2f ms, p95 %.2f ms, p99 %.2f ms%n",
               through.p50() - floor.p50(),
               through.p95() - floor.p95(),
               through.p99() - floor.p99()));
@@ -447,83 +481,70 @@ final class BenchEnrichCommand implements Callable<Integer> {
     }
 
     /**
-     * Records at a fixed rate through {@code function}, over {@code n} warm cards: end to end, and
+     * Records at a fixed rate through {@code function}, over {@code n} warm cards, end to end and
      * topic to topic (the broker's publish time of the enriched record minus that of its input);
-     * and, at the same time and rate, through the broker alone ({@link #brokerFloor}), so that the
-     * two see the same machine and what the stage adds is their difference.
+     * and the same rate through the broker alone (one topic, no function: the floor). The two
+     * alternate in windows of {@value #WINDOW_SECONDS} s, so each carries only its own 1,000
+     * records/s while both sample the same stretch of the machine: what the stage adds is their
+     * difference.
      */
     List<Latency> latency(String function, int n, int rate, int seconds) throws Exception {
-      ExecutorService side = Executors.newSingleThreadExecutor();
-      try {
-        Future<Latency> floor = side.submit(() -> brokerFloor(rate, seconds));
-        List<Latency> stage = latencyThrough(function, n, rate, seconds);
-        List<Latency> all = new ArrayList<>();
-        all.add(floor.get());
-        all.addAll(stage);
-        return all;
-      } finally {
-        side.shutdownNow();
-      }
-    }
-
-    private List<Latency> latencyThrough(String function, int n, int rate, int seconds)
-        throws Exception {
-      String prefix = "enrich-" + run + "-";
-      Map<String, Long> inputPublished = new ConcurrentHashMap<>();
+      String stagePrefix = "enrich-" + run + "-";
+      String floorTopic = topic("broker-floor-" + run);
+      String input = topic(function + "-in");
+      // The input's publish times are read after the run: a subscription made now keeps them,
+      // and reading them meanwhile would add a dispatch per record to the measured broker.
+      client
+          .newConsumer(Schema.BYTES)
+          .topic(input)
+          .subscriptionName(SUBSCRIPTION + "-publish-times")
+          .subscribe()
+          .close();
       Map<String, Long> outputPublished = new ConcurrentHashMap<>();
-      AtomicBoolean stop = new AtomicBoolean();
-      Latency endToEnd;
-      try (Consumer<byte[]> inputs =
-          client
-              .newConsumer(Schema.BYTES)
-              .topic(topic(function + "-in"))
-              .subscriptionName(SUBSCRIPTION + "-publish-times")
-              .subscribe()) {
-        Thread reader =
-            new Thread(
-                () ->
-                    receive(
-                        inputs,
-                        stop,
-                        m -> {
-                          try {
-                            inputPublished.put(
-                                Transaction.parseFrom(m.getValue()).getTransactionId(),
-                                m.getPublishTime());
-                          } catch (com.google.protobuf.InvalidProtocolBufferException e) {
-                            throw new IllegalStateException(e);
-                          }
-                        }),
-                "input-publish-times");
-        reader.start();
-        endToEnd =
-            paced(
-                "publish -> enriched received (2 hops + enrich)",
-                topic(function + "-in"),
-                () -> outputConsumer(function),
-                m -> outputPublished.put(transactionId(m.getValue()), m.getPublishTime()),
-                prefix,
-                n,
-                rate,
-                seconds);
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (inputPublished.size() < outputPublished.size() && System.nanoTime() < deadline) {
-          Thread.sleep(50);
+      Histogram through = new Histogram(3);
+      Histogram floor = new Histogram(3);
+      Random random = new Random(7);
+      try {
+        int window = 0;
+        for (int done = 0; done < seconds; done += WINDOW_SECONDS, window++) {
+          int length = Math.min(WINDOW_SECONDS, seconds - done);
+          int skip = window == 0 ? WARMUP_SECONDS : 0;
+          through.add(
+              paced(
+                  "publish -> enriched received (2 hops + enrich)",
+                  input,
+                  () -> outputConsumer(function),
+                  m -> outputPublished.put(transactionId(m.getValue()), m.getPublishTime()),
+                  stagePrefix,
+                  stagePrefix + "l" + window + "-",
+                  n,
+                  random,
+                  rate,
+                  length,
+                  skip));
+          floor.add(
+              paced(
+                  "publish -> received (1 hop, broker floor)",
+                  floorTopic,
+                  () ->
+                      client
+                          .newConsumer(Topics.TRANSACTIONS.schema())
+                          .topic(floorTopic)
+                          .subscriptionName(SUBSCRIPTION)
+                          .subscribe(),
+                  m -> {},
+                  "floor-" + run + "-",
+                  "floor-" + run + "-" + window + "-",
+                  1000,
+                  random,
+                  rate,
+                  length,
+                  skip));
         }
-        stop.set(true);
-        reader.join();
+      } finally {
+        admin.topics().delete(floorTopic, true);
       }
-      Histogram h = new Histogram(3);
-      long warmup = 3L * rate;
-      outputPublished.forEach(
-          (id, out) -> {
-            Long in = inputPublished.get(id);
-            long index = Long.parseLong(id.substring(prefix.length()));
-            if (in != null && index >= warmup) {
-              h.recordValue(Math.max(0, out - in) * 1000);
-            }
-          });
-      Latency stage = latencyOf("input published -> enriched published (enrich)", h);
+      Latency stage = topicToTopic(input, outputPublished);
       System.out.printf(
           Locale.ROOT,
           "%s%s: p50 %.2f ms, p99 %.2f ms, max %.2f ms (broker publish times, 1 ms resolution)%n",
@@ -532,49 +553,79 @@ final class BenchEnrichCommand implements Callable<Integer> {
           stage.p50(),
           stage.p99(),
           stage.max());
-      return List.of(endToEnd, stage);
+      return List.of(
+          latencyOf("publish -> received (1 hop, broker floor)", floor),
+          latencyOf("publish -> enriched received (2 hops + enrich)", through),
+          stage);
     }
 
-    /** The same through the broker alone: one topic, no function. */
-    Latency brokerFloor(int rate, int seconds) throws Exception {
-      String t = topic("broker-floor-" + run);
-      try {
-        return paced(
-            "publish -> received (1 hop, broker floor)",
-            t,
-            () ->
-                client
-                    .newConsumer(Topics.TRANSACTIONS.schema())
-                    .topic(t)
-                    .subscriptionName(SUBSCRIPTION)
-                    .subscribe(),
-            m -> {},
-            "floor-" + run + "-",
-            1000,
-            rate,
-            seconds);
-      } finally {
-        admin.topics().delete(t, true);
+    /**
+     * Input published to enriched published, from the broker's publish times, for the measured
+     * records ({@code outputPublished}): reads the input's publish times kept by the subscription
+     * {@link #latency} made.
+     */
+    private Latency topicToTopic(String input, Map<String, Long> outputPublished) throws Exception {
+      Histogram h = new Histogram(3);
+      int found = 0;
+      try (Consumer<byte[]> inputs =
+          client
+              .newConsumer(Schema.BYTES)
+              .topic(input)
+              .subscriptionName(SUBSCRIPTION + "-publish-times")
+              .receiverQueueSize(5000)
+              .subscribe()) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (found < outputPublished.size() && System.nanoTime() < deadline) {
+          Message<byte[]> m = inputs.receive(1, TimeUnit.SECONDS);
+          if (m == null) {
+            break;
+          }
+          Long out = outputPublished.get(Transaction.parseFrom(m.getValue()).getTransactionId());
+          if (out != null) {
+            h.recordValue(Math.max(0, out - m.getPublishTime()) * 1000);
+            found++;
+          }
+          inputs.acknowledgeAsync(m);
+        }
+        inputs.unsubscribe();
       }
+      if (found < outputPublished.size()) {
+        throw new IllegalStateException(
+            "found the input publish time of only "
+                + found
+                + " of "
+                + outputPublished.size()
+                + " measured records");
+      }
+      return latencyOf("input published -> enriched published (enrich)", h);
     }
 
-    private <T extends com.google.protobuf.Message> Latency paced(
+    /**
+     * Publishes {@code seconds} at {@code rate}, open loop, to {@code input} (transactions {@code
+     * idPrefix<i>} of cards {@code cardPrefix<0..n-1>}), and measures from each record's intended
+     * send time to its arrival on a consumer from {@code consumers}; the first {@code skipSeconds}
+     * are sent but not measured. {@code onMeasured} sees each measured record's message. Prints one
+     * line with the window's percentiles.
+     */
+    private <T extends com.google.protobuf.Message> Histogram paced(
         String what,
         String input,
         Callable<Consumer<T>> consumers,
-        java.util.function.Consumer<Message<T>> onReceived,
-        String prefix,
+        java.util.function.Consumer<Message<T>> onMeasured,
+        String cardPrefix,
+        String idPrefix,
         int n,
+        Random random,
         int rate,
-        int seconds)
+        int seconds,
+        int skipSeconds)
         throws Exception {
       Map<String, Long> intended = new ConcurrentHashMap<>();
-      Recorder recorder = new Recorder(3);
+      Histogram measured = new Histogram(3);
       AtomicBoolean stop = new AtomicBoolean();
       AtomicLong received = new AtomicLong();
-      long warmupRecords = 3L * rate;
+      long skipped = (long) rate * skipSeconds;
       long total = (long) rate * seconds;
-      System.out.printf(Locale.ROOT, "%s%s: %d records at %d/s%n", TAG, what, total, rate);
       try (Consumer<T> results = consumers.call();
           Producer<byte[]> producer =
               client
@@ -592,17 +643,16 @@ final class BenchEnrichCommand implements Callable<Integer> {
                         m -> {
                           long now = System.nanoTime();
                           Long due = intended.remove(transactionId(m.getValue()));
-                          onReceived.accept(m);
                           if (due != null) {
                             received.incrementAndGet();
                             if (due > 0) {
-                              recorder.recordValue(Math.max(0, now - due) / 1000);
+                              measured.recordValue(Math.max(0, now - due) / 1000);
+                              onMeasured.accept(m);
                             }
                           }
                         }),
                 "latency-receiver");
         receiver.start();
-        Random random = new Random(7);
         long start = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(100);
         long interval = TimeUnit.SECONDS.toNanos(1) / rate;
         for (long i = 0; i < total; i++) {
@@ -611,10 +661,10 @@ final class BenchEnrichCommand implements Callable<Integer> {
           if (wait > 0) {
             LockSupport.parkNanos(wait);
           }
-          String id = prefix + i;
+          String id = idPrefix + i;
           // Records of the warm-up are tracked but not measured (negative marker).
-          intended.put(id, i < warmupRecords ? -1L : due);
-          producer.sendAsync(transaction(prefix + random.nextInt(n), id, random).toByteArray());
+          intended.put(id, i < skipped ? -1L : due);
+          producer.sendAsync(transaction(cardPrefix + random.nextInt(n), id, random).toByteArray());
         }
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (received.get() < total && System.nanoTime() < deadline) {
@@ -627,16 +677,22 @@ final class BenchEnrichCommand implements Callable<Integer> {
         throw new IllegalStateException(
             what + ": only " + received.get() + " of " + total + " records came back in 60 s");
       }
-      Latency latency = latencyOf(what, recorder.getIntervalHistogram());
+      if (measured.getTotalCount() == 0) {
+        System.out.printf(
+            Locale.ROOT, "%s%s: %d s at %d/s, warm-up (not measured)%n", TAG, what, seconds, rate);
+        return measured;
+      }
       System.out.printf(
           Locale.ROOT,
-          "%s%s: p50 %.2f ms, p99 %.2f ms, max %.2f ms%n",
+          "%s%s: %d s at %d/s, p50 %.2f ms, p99 %.2f ms, max %.2f ms%n",
           TAG,
           what,
-          latency.p50(),
-          latency.p99(),
-          latency.max());
-      return latency;
+          seconds,
+          rate,
+          measured.getValueAtPercentile(50) / 1000.0,
+          measured.getValueAtPercentile(99) / 1000.0,
+          measured.getMaxValue() / 1000.0);
+      return measured;
     }
 
     private static Latency latencyOf(String what, Histogram micros) {
