@@ -177,8 +177,10 @@ class EnrichStageTest {
     EnrichStage.Outcome t4 = stage.enrich(txn("t4", 40.0, 30));
     store.releaseNextSave();
 
-    // Then: one write carries all three
+    // Then: t1's write stored the state after t1 alone (what it was handed did not change since),
+    // and one write carries the other three
     assertThat(t1.durable()).isCompleted();
+    assertThat(store.get(KEY).orElseThrow().getCount()).isEqualTo(1);
     assertThat(store.saves()).isEqualTo(2);
     assertThat(store.pendingSaves()).isEqualTo(1);
     store.releaseNextSave();

@@ -15,7 +15,8 @@ import java.util.concurrent.CompletableFuture;
  */
 final class InMemoryCardStateStore implements CardStateStore {
 
-  private record PendingSave(String key, CardState state, CompletableFuture<Void> done) {}
+  /** A held save keeps the caller's array and reads it when released, as an async store may. */
+  private record PendingSave(String key, byte[] serialized, CompletableFuture<Void> done) {}
 
   private final Map<String, CardState> states = new HashMap<>();
   private final Map<String, Integer> loadsByKey = new HashMap<>();
@@ -86,7 +87,7 @@ final class InMemoryCardStateStore implements CardStateStore {
     }
     if (holding) {
       CompletableFuture<Void> done = new CompletableFuture<>();
-      pending.add(new PendingSave(key, state, done));
+      pending.add(new PendingSave(key, serialized, done));
       return done;
     }
     states.put(key, state);
@@ -116,7 +117,11 @@ final class InMemoryCardStateStore implements CardStateStore {
   /** Makes the oldest pending save durable and completes its future. */
   void releaseNextSave() {
     PendingSave save = pending.remove();
-    states.put(save.key(), save.state());
+    try {
+      states.put(save.key(), CardState.parseFrom(save.serialized()));
+    } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+      throw new AssertionError("the array of a held save changed into garbage", e);
+    }
     save.done().complete(null);
   }
 
