@@ -12,10 +12,13 @@ public interface CardStateStore {
 
   /**
    * The card's serialized state, or empty for a card never seen; fails if what is stored is not a
-   * CardState.
+   * CardState. The array is the caller's from then on (the stage serializes later changes into it).
    */
   CompletableFuture<Optional<byte[]>> load(String cardId);
 
-  /** Stores the card's serialized state; the future completes once it is durable. */
+  /**
+   * Stores the card's serialized state; the future completes once it is durable. The caller does
+   * not change the array afterwards.
+   */
   CompletableFuture<Void> save(String cardId, byte[] state);
 }
