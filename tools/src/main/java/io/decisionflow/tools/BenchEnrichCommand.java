@@ -57,15 +57,12 @@ final class BenchEnrichCommand implements Callable<Integer> {
 
   private static final String TAG = "[bench-enrich] ";
 
-  /** Length of one window of the latency run; the stage's and the floor's alternate. */
-  static final int WINDOW_SECONDS = 10;
-
   /**
-   * Seconds at the start of the latency run that are sent but not measured: the first window of
-   * each path (after the drain and the settling, the stage's first seconds ran 5-20x slower than
-   * the rest in every run).
+   * Length of one window of the latency run; the stage's and the floor's alternate. The first
+   * window of each is a warm-up, sent but not measured (after the drain and the settling, the
+   * stage's first seconds ran 5-20x slower than the rest in every run).
    */
-  static final int WARMUP_SECONDS = WINDOW_SECONDS;
+  static final int WINDOW_SECONDS = 10;
 
   private static final String SUBSCRIPTION = "bench-enrich";
 
@@ -171,10 +168,10 @@ final class BenchEnrichCommand implements Callable<Integer> {
     require(naivePasses >= 2, "--naive-passes", naivePasses, ">= 2 (the first pass is cold)");
     require(latencyRate >= 1, "--latency-rate", latencyRate, ">= 1");
     require(
-        latencySeconds > WARMUP_SECONDS,
+        latencySeconds > WINDOW_SECONDS,
         "--latency-seconds",
         latencySeconds,
-        "> " + WARMUP_SECONDS + " (the first " + WARMUP_SECONDS + " s are not measured)");
+        "> " + WINDOW_SECONDS + " (the first " + WINDOW_SECONDS + " s are not measured)");
     require(settleSeconds >= 0, "--settle-seconds", settleSeconds, ">= 0");
     Path jar = cluster.project().resolve("functions/target/decisionflow-functions.jar");
     if (!Files.isRegularFile(jar)) {
@@ -508,7 +505,7 @@ final class BenchEnrichCommand implements Callable<Integer> {
         int window = 0;
         for (int done = 0; done < seconds; done += WINDOW_SECONDS, window++) {
           int length = Math.min(WINDOW_SECONDS, seconds - done);
-          int skip = window == 0 ? WARMUP_SECONDS : 0;
+          boolean measure = window > 0;
           through.add(
               paced(
                   "publish -> enriched received (2 hops + enrich)",
@@ -521,7 +518,7 @@ final class BenchEnrichCommand implements Callable<Integer> {
                   random,
                   rate,
                   length,
-                  skip));
+                  measure));
           floor.add(
               paced(
                   "publish -> received (1 hop, broker floor)",
@@ -539,7 +536,7 @@ final class BenchEnrichCommand implements Callable<Integer> {
                   random,
                   rate,
                   length,
-                  skip));
+                  measure));
         }
       } finally {
         admin.topics().delete(floorTopic, true);
@@ -603,9 +600,9 @@ final class BenchEnrichCommand implements Callable<Integer> {
     /**
      * Publishes {@code seconds} at {@code rate}, open loop, to {@code input} (transactions {@code
      * idPrefix<i>} of cards {@code cardPrefix<0..n-1>}), and measures from each record's intended
-     * send time to its arrival on a consumer from {@code consumers}; the first {@code skipSeconds}
-     * are sent but not measured. {@code onMeasured} sees each measured record's message. Prints one
-     * line with the window's percentiles.
+     * send time to its arrival on a consumer from {@code consumers}, unless the window is a warm-up
+     * ({@code measure} false: sent and awaited, not measured). {@code onMeasured} sees each
+     * measured record's message. Prints one line with the window's percentiles.
      */
     private <T extends com.google.protobuf.Message> Histogram paced(
         String what,
@@ -618,13 +615,12 @@ final class BenchEnrichCommand implements Callable<Integer> {
         Random random,
         int rate,
         int seconds,
-        int skipSeconds)
+        boolean measure)
         throws Exception {
       Map<String, Long> intended = new ConcurrentHashMap<>();
       Histogram measured = new Histogram(3);
       AtomicBoolean stop = new AtomicBoolean();
       AtomicLong received = new AtomicLong();
-      long skipped = (long) rate * skipSeconds;
       long total = (long) rate * seconds;
       try (Consumer<T> results = consumers.call();
           Producer<byte[]> producer =
@@ -645,7 +641,7 @@ final class BenchEnrichCommand implements Callable<Integer> {
                           Long due = intended.remove(transactionId(m.getValue()));
                           if (due != null) {
                             received.incrementAndGet();
-                            if (due > 0) {
+                            if (measure) {
                               measured.recordValue(Math.max(0, now - due) / 1000);
                               onMeasured.accept(m);
                             }
@@ -662,8 +658,7 @@ final class BenchEnrichCommand implements Callable<Integer> {
             LockSupport.parkNanos(wait);
           }
           String id = idPrefix + i;
-          // Records of the warm-up are tracked but not measured (negative marker).
-          intended.put(id, i < skipped ? -1L : due);
+          intended.put(id, due);
           producer.sendAsync(transaction(cardPrefix + random.nextInt(n), id, random).toByteArray());
         }
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
@@ -677,7 +672,7 @@ final class BenchEnrichCommand implements Callable<Integer> {
         throw new IllegalStateException(
             what + ": only " + received.get() + " of " + total + " records came back in 60 s");
       }
-      if (measured.getTotalCount() == 0) {
+      if (!measure) {
         System.out.printf(
             Locale.ROOT, "%s%s: %d s at %d/s, warm-up (not measured)%n", TAG, what, seconds, rate);
         return measured;
