@@ -245,13 +245,10 @@ public class EnrichFunction implements Function<byte[], EnrichedTransaction> {
               + Topics.TRANSACTIONS_ENRICHED.name());
     }
     Producer<EnrichedTransaction> producer =
-        context
-            .getPulsarClient()
-            .newProducer(Topics.TRANSACTIONS_ENRICHED.schema())
+        Outputs.batching(
+                context.getPulsarClient().newProducer(Topics.TRANSACTIONS_ENRICHED.schema()),
+                config.outputBatchingDelayMicros)
             .topic(topic)
-            .enableBatching(config.outputBatchingDelayMicros > 0)
-            .batchingMaxPublishDelay(
-                Math.max(1, config.outputBatchingDelayMicros), TimeUnit.MICROSECONDS)
             .blockIfQueueFull(true)
             // Never time a send out: a record is acknowledged only after its send succeeded.
             .sendTimeout(0, TimeUnit.SECONDS)

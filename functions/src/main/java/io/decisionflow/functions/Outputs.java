@@ -6,6 +6,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import org.apache.pulsar.client.api.MessageId;
 import org.apache.pulsar.client.api.Producer;
+import org.apache.pulsar.client.api.ProducerBuilder;
 import org.apache.pulsar.client.api.PulsarClientException;
 import org.apache.pulsar.client.api.Schema;
 import org.apache.pulsar.client.api.TypedMessageBuilder;
@@ -98,15 +99,22 @@ final class Outputs implements AutoCloseable {
   }
 
   private <T> Producer<T> create(String topic, Schema<T> schema) throws PulsarClientException {
-    return context
-        .getPulsarClient()
-        .newProducer(schema)
+    return batching(context.getPulsarClient().newProducer(schema), batchingDelayMicros)
         .topic(topic)
-        .enableBatching(batchingDelayMicros > 0)
-        .batchingMaxPublishDelay(Math.max(1, batchingDelayMicros), TimeUnit.MICROSECONDS)
         .blockIfQueueFull(true)
         .sendTimeout(0, TimeUnit.SECONDS)
         .create();
+  }
+
+  /**
+   * A producer that batches for {@code delayMicros} (at least 1 ms, as Pulsar requires), or sends
+   * each record alone when it is 0.
+   */
+  static <T> ProducerBuilder<T> batching(ProducerBuilder<T> builder, long delayMicros) {
+    if (delayMicros <= 0) {
+      return builder.enableBatching(false);
+    }
+    return builder.enableBatching(true).batchingMaxPublishDelay(delayMicros, TimeUnit.MICROSECONDS);
   }
 
   /** Closes the producers (flushing what they hold). */

@@ -57,16 +57,23 @@ public final class StageConfigs {
     return config;
   }
 
+  /** The shortest delay a Pulsar producer batches for: 1 ms. */
+  public static final long MIN_BATCHING_DELAY_MICROS = 1_000;
+
   /**
-   * Checks a stage's {@code outputBatchingDelayMicros}: -1 (the runtime's producers) or a delay in
-   * [0, 1000000] microseconds.
+   * Checks a stage's {@code outputBatchingDelayMicros}: 0 (no batching), a delay in [1000, 1000000]
+   * microseconds (Pulsar's producers refuse a shorter one), or, when {@code runtimeProducers}, -1
+   * (the function runtime's producers).
    */
-  public static void requireOutputBatchingDelay(long micros) {
+  public static void requireOutputBatchingDelay(long micros, boolean runtimeProducers) {
+    boolean own = micros == 0 || (micros >= MIN_BATCHING_DELAY_MICROS && micros <= 1_000_000);
     ConfigException.require(
-        micros >= -1 && micros <= 1_000_000,
+        own || (runtimeProducers && micros == -1),
         "outputBatchingDelayMicros",
         micros,
-        "must be in [0, 1000000] (0 turns batching off), or -1 for the function runtime's producers");
+        "must be 0 (each record sent alone) or in [1000, 1000000] (a Pulsar producer batches for"
+            + " at least 1 ms)"
+            + (runtimeProducers ? ", or -1 for the function runtime's producers" : ""));
   }
 
   private static String describe(Throwable cause, Class<?> type) {

@@ -58,7 +58,7 @@ public final class DecideConfig implements StageConfigs.Validated {
 
   @Override
   public void validate() {
-    StageConfigs.requireOutputBatchingDelay(outputBatchingDelayMicros);
+    StageConfigs.requireOutputBatchingDelay(outputBatchingDelayMicros, true);
     ConfigException.require(threshold != null, "threshold", null, "is required, in [0, 1]");
     requireProbability("threshold", threshold);
     ConfigException.require(thresholds != null, "thresholds", null, "must be a map (may be {})");

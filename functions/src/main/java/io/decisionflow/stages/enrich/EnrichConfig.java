@@ -52,7 +52,8 @@ public final class EnrichConfig implements StageConfigs.Validated {
   public int maxPendingRecords = 200_000;
 
   /**
-   * How long the function's producer of enriched records waits to batch (microseconds). Pulsar's
+   * How long the function's producer of enriched records waits to batch (microseconds): 0 sends
+   * each record alone, else at least 1000 (a Pulsar producer batches for at least 1 ms). Pulsar's
    * function producers always wait 10 ms; this stage publishes through its own producer.
    */
   public long outputBatchingDelayMicros = 1000;
@@ -102,11 +103,7 @@ public final class EnrichConfig implements StageConfigs.Validated {
             + Topics.TRANSACTIONS_MAX_UNACKED
             + "] (the unacknowledged messages the broker lets enrich hold on the transactions"
             + " topic, a policy provisioning sets)");
-    ConfigException.require(
-        outputBatchingDelayMicros >= 0 && outputBatchingDelayMicros <= 1_000_000,
-        "outputBatchingDelayMicros",
-        outputBatchingDelayMicros,
-        "must be in [0, 1000000] (0 turns batching off)");
+    StageConfigs.requireOutputBatchingDelay(outputBatchingDelayMicros, false);
     ConfigException.require(
         stateKeyPrefix != null, "stateKeyPrefix", stateKeyPrefix, "must be set (may be empty)");
   }

@@ -92,7 +92,7 @@ public final class RouteConfig implements StageConfigs.Validated {
 
   @Override
   public void validate() {
-    StageConfigs.requireOutputBatchingDelay(outputBatchingDelayMicros);
+    StageConfigs.requireOutputBatchingDelay(outputBatchingDelayMicros, true);
     ConfigException.require(
         arms != null && !arms.isEmpty(), "arms", arms, "must list at least one arm");
     int sum = 0;

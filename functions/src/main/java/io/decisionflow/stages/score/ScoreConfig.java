@@ -72,7 +72,7 @@ public final class ScoreConfig implements StageConfigs.Validated {
 
   @Override
   public void validate() {
-    StageConfigs.requireOutputBatchingDelay(outputBatchingDelayMicros);
+    StageConfigs.requireOutputBatchingDelay(outputBatchingDelayMicros, true);
     ConfigException.require(
         maxBatchSize >= 1 && maxBatchSize <= 4096,
         "maxBatchSize",

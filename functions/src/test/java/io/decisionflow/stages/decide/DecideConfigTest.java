@@ -133,8 +133,15 @@ class DecideConfigTest {
         arguments(
             "output batching delay below -1",
             Map.of("threshold", 0.5, "outputBatchingDelayMicros", -2),
-            "userConfig.outputBatchingDelayMicros: must be in [0, 1000000] (0 turns batching off),"
-                + " or -1 for the function runtime's producers, was -2"),
+            "userConfig.outputBatchingDelayMicros: must be 0 (each record sent alone) or in [1000,"
+                + " 1000000] (a Pulsar producer batches for at least 1 ms), or -1 for the function"
+                + " runtime's producers, was -2"),
+        arguments(
+            "output batching delay under 1 ms",
+            Map.of("threshold", 0.5, "outputBatchingDelayMicros", 500),
+            "userConfig.outputBatchingDelayMicros: must be 0 (each record sent alone) or in [1000,"
+                + " 1000000] (a Pulsar producer batches for at least 1 ms), or -1 for the function"
+                + " runtime's producers, was 500"),
         arguments(
             "band without decline",
             Map.of("threshold", 0.5, "bands", Map.of("review", 0.2)),

@@ -83,6 +83,14 @@ class EnrichConfigTest {
             Map.of("outputBatchingDelayMicros", 2_000_000),
             "userConfig.outputBatchingDelayMicros",
             "2000000"),
+        Arguments.of(
+            Map.of("outputBatchingDelayMicros", 999),
+            "userConfig.outputBatchingDelayMicros",
+            "at least 1 ms), was 999"),
+        Arguments.of(
+            Map.of("outputBatchingDelayMicros", -1),
+            "userConfig.outputBatchingDelayMicros",
+            "in [1000, 1000000] (a Pulsar producer batches for at least 1 ms), was -1"),
         Arguments.of(Map.of("maxCachedCard", 10), "userConfig.maxCachedCard", "unknown"));
   }
 
