@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -22,6 +23,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import org.HdrHistogram.Histogram;
@@ -31,9 +33,11 @@ import org.apache.pulsar.client.api.Consumer;
 import org.apache.pulsar.client.api.Message;
 import org.apache.pulsar.client.api.Producer;
 import org.apache.pulsar.client.api.PulsarClient;
+import org.apache.pulsar.client.api.PulsarClientException;
 import org.apache.pulsar.client.api.Schema;
 import org.apache.pulsar.client.api.SubscriptionInitialPosition;
 import org.apache.pulsar.common.functions.FunctionConfig;
+import org.apache.pulsar.common.policies.data.FunctionStatus;
 import org.apache.pulsar.common.policies.data.SubscriptionStats;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -57,14 +61,40 @@ final class BenchEnrichCommand implements Callable<Integer> {
 
   private static final String TAG = "[bench-enrich] ";
 
-  /**
-   * Length of one window of the latency run; the stage's and the floor's alternate. The first
-   * window of each is a warm-up, sent but not measured (after the drain and the settling, the
-   * stage's first seconds ran 5-20x slower than the rest in every run).
-   */
+  /** Length of one window of the latency run; the stage's and the floor's alternate. */
   static final int WINDOW_SECONDS = 10;
 
   private static final String SUBSCRIPTION = "bench-enrich";
+
+  /** A drain that neither enriches nor acknowledges a record for this long has failed. */
+  private static final int STALL_SECONDS = 60;
+
+  static final String STAGE_PATH = "publish -> enriched received (2 hops + enrich)";
+  static final String FLOOR_PATH = "publish -> received (1 hop, broker floor)";
+
+  /**
+   * One window of the latency run.
+   *
+   * @param index its number, from 0, counting the warm-up's
+   * @param measured false for a warm-up window
+   */
+  record Slot(int index, boolean measured, int seconds) {
+
+    /**
+     * The windows of a latency run: {@code warmupSeconds} then {@code measuredSeconds}, each cut
+     * into windows of {@value #WINDOW_SECONDS} s (the last of each part may be shorter).
+     */
+    static List<Slot> plan(int warmupSeconds, int measuredSeconds) {
+      List<Slot> slots = new ArrayList<>();
+      for (int done = 0; done < warmupSeconds; done += WINDOW_SECONDS) {
+        slots.add(new Slot(slots.size(), false, Math.min(WINDOW_SECONDS, warmupSeconds - done)));
+      }
+      for (int done = 0; done < measuredSeconds; done += WINDOW_SECONDS) {
+        slots.add(new Slot(slots.size(), true, Math.min(WINDOW_SECONDS, measuredSeconds - done)));
+      }
+      return slots;
+    }
+  }
 
   @Mixin ClusterOptions cluster;
 
@@ -108,12 +138,27 @@ final class BenchEnrichCommand implements Callable<Integer> {
 
   @Option(
       names = "--latency-seconds",
-      defaultValue = "70",
+      defaultValue = "60",
       description =
-          "Seconds of the latency run through the stage, and as many through the broker alone,"
-              + " alternating in 10 s windows; the first window of each is not measured"
-              + " (${DEFAULT-VALUE}).")
+          "Measured seconds of the latency run through the stage, and as many through the broker"
+              + " alone, alternating in 10 s windows (${DEFAULT-VALUE}).")
   int latencySeconds;
+
+  @Option(
+      names = "--warmup-seconds",
+      defaultValue = "60",
+      description =
+          "Seconds of each path at the latency rate, alternating as measured, before the"
+              + " measured windows; printed, not measured (${DEFAULT-VALUE}).")
+  int warmupSeconds;
+
+  @Option(
+      names = "--latency-log",
+      description =
+          "Also write every record of the latency run to this CSV file (path, window, measured,"
+              + " intended send time in epoch ms, latency in microseconds), e.g. to line a tail"
+              + " up with GC logs.")
+  Path latencyLog;
 
   @Option(
       names = "--settle-seconds",
@@ -167,11 +212,8 @@ final class BenchEnrichCommand implements Callable<Integer> {
     require(naiveCards >= 1, "--naive-cards", naiveCards, ">= 1");
     require(naivePasses >= 2, "--naive-passes", naivePasses, ">= 2 (the first pass is cold)");
     require(latencyRate >= 1, "--latency-rate", latencyRate, ">= 1");
-    require(
-        latencySeconds > WINDOW_SECONDS,
-        "--latency-seconds",
-        latencySeconds,
-        "> " + WINDOW_SECONDS + " (the first " + WINDOW_SECONDS + " s are not measured)");
+    require(latencySeconds >= 1, "--latency-seconds", latencySeconds, ">= 1");
+    require(warmupSeconds >= 0, "--warmup-seconds", warmupSeconds, ">= 0");
     require(settleSeconds >= 0, "--settle-seconds", settleSeconds, ">= 0");
     Path jar = cluster.project().resolve("functions/target/decisionflow-functions.jar");
     if (!Files.isRegularFile(jar)) {
@@ -192,7 +234,7 @@ final class BenchEnrichCommand implements Callable<Integer> {
               Locale.ROOT, "%ssettling for %d s before the latency run%n", TAG, settleSeconds);
           TimeUnit.SECONDS.sleep(settleSeconds);
         }
-        latencies.addAll(bench.latency(enrich, cards, latencyRate, latencySeconds));
+        latencies.addAll(bench.latency(enrich, cards, latencyRate, warmupSeconds, latencySeconds));
       } finally {
         bench.remove(enrich);
       }
@@ -269,9 +311,12 @@ final class BenchEnrichCommand implements Callable<Integer> {
         String.format(
             Locale.ROOT,
             "%nlatency at %d records/s, open loop, from the intended send time (ms); the stage and"
-                + " the broker floor (its own topic, no function) alternated in %d s windows:%n",
+                + " the broker floor (its own topic, no function) alternated in %d s windows, %d s"
+                + " of each measured after %d s of each as a warm-up:%n",
             latencyRate,
-            WINDOW_SECONDS));
+            WINDOW_SECONDS,
+            latencySeconds,
+            warmupSeconds));
     r.append(
         String.format(
             Locale.ROOT,
@@ -423,10 +468,32 @@ final class BenchEnrichCommand implements Callable<Integer> {
         long warmAckedStart = 0;
         long warmAckedStartCount = 0;
         long acked;
+        long lastChange = System.nanoTime();
+        long lastSeen = -1;
         do {
           long now = System.nanoTime();
           acked = total - backlog(function);
           long done = enriched.get();
+          if (done + acked != lastSeen) {
+            lastSeen = done + acked;
+            lastChange = now;
+          } else if (now - lastChange > TimeUnit.SECONDS.toNanos(STALL_SECONDS)) {
+            throw new IllegalStateException(
+                String.format(
+                    Locale.ROOT,
+                    "%s: nothing enriched or acknowledged for %d s (enriched %d, acked %d of %d);"
+                        + " %s: %s (its log: logs/functions/%s/%s/%s/ in the standalone's folder)",
+                    variant,
+                    STALL_SECONDS,
+                    done,
+                    acked,
+                    total,
+                    function,
+                    health(function),
+                    tenant,
+                    ns,
+                    function));
+          }
           if (coldEnrichedAt == 0 && done >= n) {
             coldEnrichedAt = now;
             warmStart = now;
@@ -483,9 +550,10 @@ final class BenchEnrichCommand implements Callable<Integer> {
      * and the same rate through the broker alone (one topic, no function: the floor). The two
      * alternate in windows of {@value #WINDOW_SECONDS} s, so each carries only its own 1,000
      * records/s while both sample the same stretch of the machine: what the stage adds is their
-     * difference.
+     * difference. The first {@code warmupSeconds} of each are a warm-up, reported apart.
      */
-    List<Latency> latency(String function, int n, int rate, int seconds) throws Exception {
+    List<Latency> latency(String function, int n, int rate, int warmupSeconds, int seconds)
+        throws Exception {
       String stagePrefix = "enrich-" + run + "-";
       String floorTopic = topic("broker-floor-" + run);
       String input = topic(function + "-in");
@@ -500,43 +568,50 @@ final class BenchEnrichCommand implements Callable<Integer> {
       Map<String, Long> outputPublished = new ConcurrentHashMap<>();
       Histogram through = new Histogram(3);
       Histogram floor = new Histogram(3);
+      Histogram throughWarmup = new Histogram(3);
+      Histogram floorWarmup = new Histogram(3);
       Random random = new Random(7);
-      try {
-        int window = 0;
-        for (int done = 0; done < seconds; done += WINDOW_SECONDS, window++) {
-          int length = Math.min(WINDOW_SECONDS, seconds - done);
-          boolean measure = window > 0;
-          through.add(
-              paced(
-                  "publish -> enriched received (2 hops + enrich)",
-                  input,
-                  () -> outputConsumer(function),
-                  m -> outputPublished.put(transactionId(m.getValue()), m.getPublishTime()),
-                  stagePrefix,
-                  stagePrefix + "l" + window + "-",
-                  n,
-                  random,
-                  rate,
-                  length,
-                  measure));
-          floor.add(
-              paced(
-                  "publish -> received (1 hop, broker floor)",
-                  floorTopic,
-                  () ->
-                      client
-                          .newConsumer(Topics.TRANSACTIONS.schema())
-                          .topic(floorTopic)
-                          .subscriptionName(SUBSCRIPTION)
-                          .subscribe(),
-                  m -> {},
-                  "floor-" + run + "-",
-                  "floor-" + run + "-" + window + "-",
-                  1000,
-                  random,
-                  rate,
-                  length,
-                  measure));
+      try (LatencyLog log =
+          LatencyLog.open(latencyLog == null ? null : cluster.project().resolve(latencyLog))) {
+        for (Slot slot : Slot.plan(warmupSeconds, seconds)) {
+          (slot.measured() ? through : throughWarmup)
+              .add(
+                  paced(
+                      STAGE_PATH,
+                      "stage",
+                      slot,
+                      input,
+                      () -> outputConsumer(function),
+                      slot.measured()
+                          ? m ->
+                              outputPublished.put(transactionId(m.getValue()), m.getPublishTime())
+                          : m -> {},
+                      stagePrefix,
+                      stagePrefix + "l" + slot.index() + "-",
+                      n,
+                      random,
+                      rate,
+                      log));
+          (slot.measured() ? floor : floorWarmup)
+              .add(
+                  paced(
+                      FLOOR_PATH,
+                      "floor",
+                      slot,
+                      floorTopic,
+                      () ->
+                          client
+                              .newConsumer(Topics.TRANSACTIONS.schema())
+                              .topic(floorTopic)
+                              .subscriptionName(SUBSCRIPTION)
+                              .subscribe(),
+                      m -> {},
+                      "floor-" + run + "-",
+                      "floor-" + run + "-" + slot.index() + "-",
+                      1000,
+                      random,
+                      rate,
+                      log));
         }
       } finally {
         admin.topics().delete(floorTopic, true);
@@ -550,10 +625,16 @@ final class BenchEnrichCommand implements Callable<Integer> {
           stage.p50(),
           stage.p99(),
           stage.max());
-      return List.of(
-          latencyOf("publish -> received (1 hop, broker floor)", floor),
-          latencyOf("publish -> enriched received (2 hops + enrich)", through),
-          stage);
+      List<Latency> result = new ArrayList<>();
+      result.add(latencyOf(FLOOR_PATH, floor));
+      result.add(latencyOf(STAGE_PATH, through));
+      result.add(stage);
+      if (warmupSeconds > 0) {
+        String warm = ", warm-up";
+        result.add(latencyOf(FLOOR_PATH + warm, floorWarmup));
+        result.add(latencyOf(STAGE_PATH + warm, throughWarmup));
+      }
+      return result;
     }
 
     /**
@@ -598,14 +679,16 @@ final class BenchEnrichCommand implements Callable<Integer> {
     }
 
     /**
-     * Publishes {@code seconds} at {@code rate}, open loop, to {@code input} (transactions {@code
-     * idPrefix<i>} of cards {@code cardPrefix<0..n-1>}), and measures from each record's intended
-     * send time to its arrival on a consumer from {@code consumers}, unless the window is a warm-up
-     * ({@code measure} false: sent and awaited, not measured). {@code onMeasured} sees each
-     * measured record's message. Prints one line with the window's percentiles.
+     * Publishes the window's seconds at {@code rate}, open loop, to {@code input} (transactions
+     * {@code idPrefix<i>} of cards {@code cardPrefix<0..n-1>}), and measures from each record's
+     * intended send time to its arrival on a consumer from {@code consumers}. {@code onMeasured}
+     * sees each record's message. Prints one line with the window's percentiles and hands every
+     * record to {@code log}.
      */
     private <T extends com.google.protobuf.Message> Histogram paced(
         String what,
+        String path,
+        Slot slot,
         String input,
         Callable<Consumer<T>> consumers,
         java.util.function.Consumer<Message<T>> onMeasured,
@@ -614,14 +697,15 @@ final class BenchEnrichCommand implements Callable<Integer> {
         int n,
         Random random,
         int rate,
-        int seconds,
-        boolean measure)
+        LatencyLog log)
         throws Exception {
       Map<String, Long> intended = new ConcurrentHashMap<>();
-      Histogram measured = new Histogram(3);
+      Histogram histogram = new Histogram(3);
       AtomicBoolean stop = new AtomicBoolean();
-      AtomicLong received = new AtomicLong();
-      long total = (long) rate * seconds;
+      int total = rate * slot.seconds();
+      long[] due = new long[total]; // in arrival order
+      long[] latency = new long[total];
+      AtomicInteger received = new AtomicInteger();
       try (Consumer<T> results = consumers.call();
           Producer<byte[]> producer =
               client
@@ -638,27 +722,28 @@ final class BenchEnrichCommand implements Callable<Integer> {
                         stop,
                         m -> {
                           long now = System.nanoTime();
-                          Long due = intended.remove(transactionId(m.getValue()));
-                          if (due != null) {
-                            received.incrementAndGet();
-                            if (measure) {
-                              measured.recordValue(Math.max(0, now - due) / 1000);
-                              onMeasured.accept(m);
-                            }
+                          Long sent = intended.remove(transactionId(m.getValue()));
+                          if (sent != null) {
+                            long micros = Math.max(0, now - sent) / 1000;
+                            int i = received.getAndIncrement();
+                            due[i] = sent;
+                            latency[i] = micros;
+                            histogram.recordValue(micros);
+                            onMeasured.accept(m);
                           }
                         }),
                 "latency-receiver");
         receiver.start();
         long start = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(100);
         long interval = TimeUnit.SECONDS.toNanos(1) / rate;
-        for (long i = 0; i < total; i++) {
-          long due = start + i * interval;
-          long wait = due - System.nanoTime();
+        for (int i = 0; i < total; i++) {
+          long at = start + i * interval;
+          long wait = at - System.nanoTime();
           if (wait > 0) {
             LockSupport.parkNanos(wait);
           }
           String id = idPrefix + i;
-          intended.put(id, due);
+          intended.put(id, at);
           producer.sendAsync(transaction(cardPrefix + random.nextInt(n), id, random).toByteArray());
         }
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
@@ -672,22 +757,20 @@ final class BenchEnrichCommand implements Callable<Integer> {
         throw new IllegalStateException(
             what + ": only " + received.get() + " of " + total + " records came back in 60 s");
       }
-      if (!measure) {
-        System.out.printf(
-            Locale.ROOT, "%s%s: %d s at %d/s, warm-up (not measured)%n", TAG, what, seconds, rate);
-        return measured;
-      }
+      log.window(path, slot.index(), slot.measured(), due, latency);
       System.out.printf(
           Locale.ROOT,
-          "%s%s: %d s at %d/s, p50 %.2f ms, p99 %.2f ms, max %.2f ms%n",
+          "%s%s: window %d, %d s at %d/s%s, p50 %.2f ms, p99 %.2f ms, max %.2f ms%n",
           TAG,
           what,
-          seconds,
+          slot.index(),
+          slot.seconds(),
           rate,
-          measured.getValueAtPercentile(50) / 1000.0,
-          measured.getValueAtPercentile(99) / 1000.0,
-          measured.getMaxValue() / 1000.0);
-      return measured;
+          slot.measured() ? "" : ", warm-up (not measured)",
+          histogram.getValueAtPercentile(50) / 1000.0,
+          histogram.getValueAtPercentile(99) / 1000.0,
+          histogram.getMaxValue() / 1000.0);
+      return histogram;
     }
 
     private static Latency latencyOf(String what, Histogram micros) {
@@ -708,6 +791,41 @@ final class BenchEnrichCommand implements Callable<Integer> {
           .subscriptionInitialPosition(SubscriptionInitialPosition.Earliest)
           .receiverQueueSize(5000)
           .subscribe();
+    }
+
+    /** What the function's instances report: running, restarts, their latest error. */
+    private String health(String function) {
+      FunctionStatus status;
+      try {
+        status = admin.functions().getFunctionStatus(tenant, ns, function);
+      } catch (PulsarAdminException e) {
+        return "status unavailable: " + e.getMessage();
+      }
+      StringBuilder health =
+          new StringBuilder()
+              .append(status.getNumRunning())
+              .append('/')
+              .append(status.getNumInstances())
+              .append(" instances running");
+      for (FunctionStatus.FunctionInstanceStatus instance : status.getInstances()) {
+        var data = instance.getStatus();
+        health
+            .append("; instance ")
+            .append(instance.getInstanceId())
+            .append(": ")
+            .append(data.getNumRestarts())
+            .append(" restarts");
+        data.getLatestSystemExceptions().stream()
+            .max(Comparator.comparingLong(e -> e.getTimestampMs()))
+            .ifPresentOrElse(
+                e -> health.append(", latest error: ").append(e.getExceptionString()),
+                () -> {
+                  if (data.getError() != null && !data.getError().isBlank()) {
+                    health.append(", ").append(data.getError());
+                  }
+                });
+      }
+      return health.toString();
     }
 
     private long backlog(String function) throws PulsarAdminException {
@@ -734,6 +852,8 @@ final class BenchEnrichCommand implements Callable<Integer> {
           consumer.acknowledgeAsync(message);
         }
       }
+    } catch (PulsarClientException.AlreadyClosedException e) {
+      // closed by the run, which stops on an error of its own
     } catch (Exception e) {
       if (!stop.get()) {
         System.err.println(TAG + "receiver failed: " + e);
