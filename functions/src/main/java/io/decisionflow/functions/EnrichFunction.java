@@ -22,7 +22,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import java.util.function.DoubleSupplier;
-import org.apache.pulsar.client.api.Producer;
 import org.apache.pulsar.client.api.PulsarClientException;
 import org.apache.pulsar.functions.api.Context;
 import org.apache.pulsar.functions.api.Function;
@@ -235,37 +234,19 @@ public class EnrichFunction implements Function<byte[], EnrichedTransaction> {
     return "enrich";
   }
 
-  /** The output topic's producer, batching for {@link EnrichConfig#outputBatchingDelayMicros}. */
-  private static Output producer(Context context, EnrichConfig config, InstanceMetrics metrics)
-      throws PulsarClientException {
-    String topic = context.getOutputTopic();
-    if (topic == null || topic.isBlank()) {
-      throw new IllegalArgumentException(
-          "enrich needs an output topic (the function config's output), e.g. "
-              + Topics.TRANSACTIONS_ENRICHED.name());
-    }
-    Producer<EnrichedTransaction> producer =
-        Outputs.batching(
-                context.getPulsarClient().newProducer(Topics.TRANSACTIONS_ENRICHED.schema()),
-                config.outputBatchingDelayMicros)
-            .topic(topic)
-            .blockIfQueueFull(true)
-            // Never time a send out: a record is acknowledged only after its send succeeded.
-            .sendTimeout(0, TimeUnit.SECONDS)
-            .create();
+  /** The output topic, through the stage's own producer ({@link Outputs}). */
+  private static Output producer(Context context, EnrichConfig config, InstanceMetrics metrics) {
+    Outputs outputs = new Outputs(context, config.outputBatchingDelayMicros);
+    String topic = outputs.outputTopic("enrich", Topics.TRANSACTIONS_ENRICHED.name());
     return new Output() {
       @Override
       public CompletableFuture<?> send(String key, long eventTimeMs, EnrichedTransaction value) {
-        var message = producer.newMessage().key(key).value(value);
-        if (eventTimeMs > 0) {
-          message.eventTime(eventTimeMs);
-        }
-        return message.sendAsync();
+        return outputs.send(topic, Topics.TRANSACTIONS_ENRICHED.schema(), key, value, eventTimeMs);
       }
 
       @Override
-      public void close() throws PulsarClientException {
-        producer.close();
+      public void close() {
+        outputs.close();
       }
     };
   }

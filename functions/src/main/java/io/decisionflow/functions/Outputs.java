@@ -4,6 +4,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.pulsar.client.api.MessageId;
 import org.apache.pulsar.client.api.Producer;
 import org.apache.pulsar.client.api.ProducerBuilder;
@@ -28,6 +29,15 @@ final class Outputs implements AutoCloseable {
   private final Context context;
   private final long batchingDelayMicros;
   private final Map<String, Producer<?>> producers = new ConcurrentHashMap<>();
+
+  /**
+   * {@link #send} sends a record at once, without waiting to batch, while fewer than this many of
+   * its sends are not yet stored by the broker: at a low rate a record need not wait for others,
+   * and under load (many on their way) records batch for the delay.
+   */
+  static final int SEND_AT_ONCE_BELOW = 4;
+
+  private final AtomicInteger unstored = new AtomicInteger();
 
   /**
    * @param batchingDelayMicros how long the producers wait to batch; negative: the runtime's
@@ -92,7 +102,16 @@ final class Outputs implements AutoCloseable {
       if (eventTimeMs > 0) {
         message.eventTime(eventTimeMs);
       }
-      return message.sendAsync();
+      if (!own() || batchingDelayMicros == 0) {
+        return message.sendAsync();
+      }
+      int ahead = unstored.getAndIncrement();
+      CompletableFuture<MessageId> sent = message.sendAsync();
+      sent.whenComplete((id, failure) -> unstored.decrementAndGet());
+      if (ahead < SEND_AT_ONCE_BELOW) {
+        producers.get(topic).flushAsync(); // little on its way: this record need not wait
+      }
+      return sent;
     } catch (PulsarClientException | RuntimeException e) {
       return CompletableFuture.failedFuture(e);
     }

@@ -1,6 +1,7 @@
 package io.decisionflow.functions;
 
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Collection;
 import java.util.Collections;
@@ -53,6 +54,11 @@ public final class FakeContext implements Context {
   private final List<Throwable> fatals = new CopyOnWriteArrayList<>();
   private final java.util.Set<String> failingTopics = ConcurrentHashMap.newKeySet();
   private final java.util.Set<String> missingTopics = ConcurrentHashMap.newKeySet();
+  private final java.util.Set<String> heldTopics = ConcurrentHashMap.newKeySet();
+  private final List<CompletableFuture<MessageId>> heldSends =
+      java.util.Collections.synchronizedList(new ArrayList<>());
+  private final java.util.concurrent.atomic.AtomicInteger flushes =
+      new java.util.concurrent.atomic.AtomicInteger();
   private final AtomicLong sequence = new AtomicLong();
   private final Logger logger = LoggerFactory.getLogger(FakeContext.class);
   private volatile Record<?> currentRecord;
@@ -96,6 +102,30 @@ public final class FakeContext implements Context {
   public FakeContext withoutTopic(String topic) {
     missingTopics.add(topic);
     return this;
+  }
+
+  /**
+   * Keeps sends to {@code topic} on their way (their futures pending, the record captured) until
+   * {@link #completeHeldSends()}, as a busy broker would.
+   */
+  public FakeContext holdSendsTo(String topic) {
+    heldTopics.add(topic);
+    return this;
+  }
+
+  /** Completes the sends held so far. */
+  public void completeHeldSends() {
+    List<CompletableFuture<MessageId>> held;
+    synchronized (heldSends) {
+      held = new ArrayList<>(heldSends);
+      heldSends.clear();
+    }
+    held.forEach(f -> f.complete(new FakeMessageId(sequence.incrementAndGet())));
+  }
+
+  /** Flushes asked of the stages' own producers so far. */
+  public int flushes() {
+    return flushes.get();
   }
 
   /** Lets sends to {@code topic} succeed again. */
@@ -465,8 +495,16 @@ public final class FakeContext implements Context {
             switch (method.getName()) {
               case "newMessage" -> new CapturingMessageBuilder<>(topic, schema);
               case "getTopic" -> topic;
-              case "close", "flush" -> null;
-              case "closeAsync", "flushAsync" -> CompletableFuture.completedFuture(null);
+              case "close" -> null;
+              case "closeAsync" -> CompletableFuture.completedFuture(null);
+              case "flush" -> {
+                flushes.incrementAndGet();
+                yield null;
+              }
+              case "flushAsync" -> {
+                flushes.incrementAndGet();
+                yield CompletableFuture.completedFuture(null);
+              }
               default ->
                   throw new UnsupportedOperationException(
                       "FakeContext's producer: " + method.getName());
@@ -558,6 +596,12 @@ public final class FakeContext implements Context {
         return CompletableFuture.failedFuture(
             new org.apache.pulsar.client.api.PulsarClientException.TimeoutException(
                 "send to " + topic + " timed out"));
+      }
+      if (heldTopics.contains(topic)) {
+        send();
+        CompletableFuture<MessageId> held = new CompletableFuture<>();
+        heldSends.add(held);
+        return held;
       }
       return CompletableFuture.completedFuture(send());
     }

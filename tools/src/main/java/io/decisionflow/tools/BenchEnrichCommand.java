@@ -61,9 +61,6 @@ final class BenchEnrichCommand implements Callable<Integer> {
 
   private static final String TAG = "[bench-enrich] ";
 
-  /** Length of one window of the latency run; the stage's and the floor's alternate. */
-  static final int WINDOW_SECONDS = 10;
-
   private static final String SUBSCRIPTION = "bench-enrich";
 
   /** A drain that neither enriches nor acknowledges a record for this long has failed. */
@@ -82,15 +79,15 @@ final class BenchEnrichCommand implements Callable<Integer> {
 
     /**
      * The windows of a latency run: {@code warmupSeconds} then {@code measuredSeconds}, each cut
-     * into windows of {@value #WINDOW_SECONDS} s (the last of each part may be shorter).
+     * into windows of {@code window} s (the last of each part may be shorter).
      */
-    static List<Slot> plan(int warmupSeconds, int measuredSeconds) {
+    static List<Slot> plan(int warmupSeconds, int measuredSeconds, int window) {
       List<Slot> slots = new ArrayList<>();
-      for (int done = 0; done < warmupSeconds; done += WINDOW_SECONDS) {
-        slots.add(new Slot(slots.size(), false, Math.min(WINDOW_SECONDS, warmupSeconds - done)));
+      for (int done = 0; done < warmupSeconds; done += window) {
+        slots.add(new Slot(slots.size(), false, Math.min(window, warmupSeconds - done)));
       }
-      for (int done = 0; done < measuredSeconds; done += WINDOW_SECONDS) {
-        slots.add(new Slot(slots.size(), true, Math.min(WINDOW_SECONDS, measuredSeconds - done)));
+      for (int done = 0; done < measuredSeconds; done += window) {
+        slots.add(new Slot(slots.size(), true, Math.min(window, measuredSeconds - done)));
       }
       return slots;
     }
@@ -141,8 +138,16 @@ final class BenchEnrichCommand implements Callable<Integer> {
       defaultValue = "60",
       description =
           "Measured seconds of the latency run through the stage, and as many through the broker"
-              + " alone, alternating in 10 s windows (${DEFAULT-VALUE}).")
+              + " alone, alternating in windows of --window-seconds (${DEFAULT-VALUE}).")
   int latencySeconds;
+
+  @Option(
+      names = "--window-seconds",
+      defaultValue = "10",
+      description =
+          "Length of the windows in which the stage and the broker floor alternate; the stage's"
+              + " first second after the floor's window is often slower (${DEFAULT-VALUE}).")
+  int windowSeconds;
 
   @Option(
       names = "--warmup-seconds",
@@ -214,6 +219,7 @@ final class BenchEnrichCommand implements Callable<Integer> {
     require(latencyRate >= 1, "--latency-rate", latencyRate, ">= 1");
     require(latencySeconds >= 1, "--latency-seconds", latencySeconds, ">= 1");
     require(warmupSeconds >= 0, "--warmup-seconds", warmupSeconds, ">= 0");
+    require(windowSeconds >= 1, "--window-seconds", windowSeconds, ">= 1");
     require(settleSeconds >= 0, "--settle-seconds", settleSeconds, ">= 0");
     Path jar = cluster.project().resolve("functions/target/decisionflow-functions.jar");
     if (!Files.isRegularFile(jar)) {
@@ -314,13 +320,13 @@ final class BenchEnrichCommand implements Callable<Integer> {
                 + " the broker floor (its own topic, no function) alternated in %d s windows, %d s"
                 + " of each measured after %d s of each as a warm-up:%n",
             latencyRate,
-            WINDOW_SECONDS,
+            windowSeconds,
             latencySeconds,
             warmupSeconds));
     r.append(
         String.format(
             Locale.ROOT,
-            "%-44s %8s %7s %7s %7s %7s%n",
+            "%-56s %8s %7s %7s %7s %7s%n",
             "path",
             "records",
             "p50",
@@ -331,7 +337,7 @@ final class BenchEnrichCommand implements Callable<Integer> {
       r.append(
           String.format(
               Locale.ROOT,
-              "%-44s %8d %7.2f %7.2f %7.2f %7.2f%n",
+              "%-56s %8d %7.2f %7.2f %7.2f %7.2f%n",
               l.what(),
               l.count(),
               l.p50(),
@@ -548,7 +554,7 @@ final class BenchEnrichCommand implements Callable<Integer> {
      * Records at a fixed rate through {@code function}, over {@code n} warm cards, end to end and
      * topic to topic (the broker's publish time of the enriched record minus that of its input);
      * and the same rate through the broker alone (one topic, no function: the floor). The two
-     * alternate in windows of {@value #WINDOW_SECONDS} s, so each carries only its own 1,000
+     * alternate in windows of {@code --window-seconds}, so each carries only its own 1,000
      * records/s while both sample the same stretch of the machine: what the stage adds is their
      * difference. The first {@code warmupSeconds} of each are a warm-up, reported apart.
      */
@@ -573,7 +579,7 @@ final class BenchEnrichCommand implements Callable<Integer> {
       Random random = new Random(7);
       try (LatencyLog log =
           LatencyLog.open(latencyLog == null ? null : cluster.project().resolve(latencyLog))) {
-        for (Slot slot : Slot.plan(warmupSeconds, seconds)) {
+        for (Slot slot : Slot.plan(warmupSeconds, seconds, windowSeconds)) {
           (slot.measured() ? through : throughWarmup)
               .add(
                   paced(

@@ -14,7 +14,7 @@ class BenchEnrichCommandTest {
 
   @Test
   void theLatencyRunIsTheWarmUpThenTheMeasuredWindowsNumberedOnward() {
-    assertThat(Slot.plan(20, 30))
+    assertThat(Slot.plan(20, 30, 10))
         .containsExactly(
             new Slot(0, false, 10),
             new Slot(1, false, 10),
@@ -25,13 +25,15 @@ class BenchEnrichCommandTest {
 
   @Test
   void eachPartEndsWithAShorterWindowWhenItIsNotAMultipleOfTheWindow() {
-    assertThat(Slot.plan(15, 12))
+    assertThat(Slot.plan(15, 12, 10))
         .containsExactly(
             new Slot(0, false, 10),
             new Slot(1, false, 5),
             new Slot(2, true, 10),
             new Slot(3, true, 2));
-    assertThat(Slot.plan(0, 5)).containsExactly(new Slot(0, true, 5));
+    assertThat(Slot.plan(0, 5, 10)).containsExactly(new Slot(0, true, 5));
+    assertThat(Slot.plan(30, 60, 30))
+        .containsExactly(new Slot(0, false, 30), new Slot(1, true, 30), new Slot(2, true, 30));
   }
 
   @Test
