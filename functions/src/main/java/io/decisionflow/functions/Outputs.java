@@ -72,12 +72,17 @@ final class Outputs implements AutoCloseable {
    *
    * @throws PulsarClientException if the topic's producer cannot be created
    */
-  @SuppressWarnings("unchecked")
   <T> TypedMessageBuilder<T> newMessage(String topic, Schema<T> schema)
       throws PulsarClientException {
     if (!own()) {
       return context.newOutputMessage(topic, schema);
     }
+    return producer(topic, schema).newMessage();
+  }
+
+  /** The stage's own producer of {@code topic}, made at its first use. */
+  @SuppressWarnings("unchecked")
+  private <T> Producer<T> producer(String topic, Schema<T> schema) throws PulsarClientException {
     Producer<T> producer = (Producer<T>) producers.get(topic);
     if (producer == null) {
       synchronized (producers) {
@@ -88,7 +93,7 @@ final class Outputs implements AutoCloseable {
         }
       }
     }
-    return producer.newMessage();
+    return producer;
   }
 
   /**
@@ -98,18 +103,21 @@ final class Outputs implements AutoCloseable {
   <T> CompletableFuture<MessageId> send(
       String topic, Schema<T> schema, String key, T value, long eventTimeMs) {
     try {
-      TypedMessageBuilder<T> message = newMessage(topic, schema).key(key).value(value);
+      Producer<T> producer = own() ? producer(topic, schema) : null;
+      TypedMessageBuilder<T> message =
+          producer == null ? context.newOutputMessage(topic, schema) : producer.newMessage();
+      message.key(key).value(value);
       if (eventTimeMs > 0) {
         message.eventTime(eventTimeMs);
       }
-      if (!own() || batchingDelayMicros == 0) {
+      if (producer == null || batchingDelayMicros == 0) {
         return message.sendAsync();
       }
       int ahead = unstored.getAndIncrement();
       CompletableFuture<MessageId> sent = message.sendAsync();
       sent.whenComplete((id, failure) -> unstored.decrementAndGet());
       if (ahead < SEND_AT_ONCE_BELOW) {
-        producers.get(topic).flushAsync(); // little on its way: this record need not wait
+        producer.flushAsync(); // little on its way: this record need not wait
       }
       return sent;
     } catch (PulsarClientException | RuntimeException e) {

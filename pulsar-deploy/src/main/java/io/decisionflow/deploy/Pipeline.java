@@ -493,8 +493,11 @@ public final class Pipeline {
     }
   }
 
-  /** Null if all instances of the function run, else what is wrong. */
-  private String problem(BusinessNamespace ns, String name) {
+  /**
+   * Null if all instances of the function run, else what is wrong: "name (running/instances
+   * running; instance id: error ...)".
+   */
+  public String problem(BusinessNamespace ns, String name) {
     FunctionStatus status;
     try {
       status = admin.functions().getFunctionStatus(ns.tenant(), ns.namespace(), name);

@@ -12,11 +12,11 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Random;
 import java.util.UUID;
 import java.util.concurrent.Callable;
@@ -37,7 +37,6 @@ import org.apache.pulsar.client.api.PulsarClientException;
 import org.apache.pulsar.client.api.Schema;
 import org.apache.pulsar.client.api.SubscriptionInitialPosition;
 import org.apache.pulsar.common.functions.FunctionConfig;
-import org.apache.pulsar.common.policies.data.FunctionStatus;
 import org.apache.pulsar.common.policies.data.SubscriptionStats;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -488,14 +487,16 @@ final class BenchEnrichCommand implements Callable<Integer> {
                 String.format(
                     Locale.ROOT,
                     "%s: nothing enriched or acknowledged for %d s (enriched %d, acked %d of %d);"
-                        + " %s: %s (its log: logs/functions/%s/%s/%s/ in the standalone's folder)",
+                        + " %s (its log: logs/functions/%s/%s/%s/ in the standalone's folder)",
                     variant,
                     STALL_SECONDS,
                     done,
                     acked,
                     total,
-                    function,
-                    health(function),
+                    Objects.requireNonNullElse(
+                        new Pipeline(admin, cluster.project(), line -> {})
+                            .problem(new BusinessNamespace(tenant, ns), function),
+                        function + " (all instances running)"),
                     tenant,
                     ns,
                     function));
@@ -797,41 +798,6 @@ final class BenchEnrichCommand implements Callable<Integer> {
           .subscriptionInitialPosition(SubscriptionInitialPosition.Earliest)
           .receiverQueueSize(5000)
           .subscribe();
-    }
-
-    /** What the function's instances report: running, restarts, their latest error. */
-    private String health(String function) {
-      FunctionStatus status;
-      try {
-        status = admin.functions().getFunctionStatus(tenant, ns, function);
-      } catch (PulsarAdminException e) {
-        return "status unavailable: " + e.getMessage();
-      }
-      StringBuilder health =
-          new StringBuilder()
-              .append(status.getNumRunning())
-              .append('/')
-              .append(status.getNumInstances())
-              .append(" instances running");
-      for (FunctionStatus.FunctionInstanceStatus instance : status.getInstances()) {
-        var data = instance.getStatus();
-        health
-            .append("; instance ")
-            .append(instance.getInstanceId())
-            .append(": ")
-            .append(data.getNumRestarts())
-            .append(" restarts");
-        data.getLatestSystemExceptions().stream()
-            .max(Comparator.comparingLong(e -> e.getTimestampMs()))
-            .ifPresentOrElse(
-                e -> health.append(", latest error: ").append(e.getExceptionString()),
-                () -> {
-                  if (data.getError() != null && !data.getError().isBlank()) {
-                    health.append(", ").append(data.getError());
-                  }
-                });
-      }
-      return health.toString();
     }
 
     private long backlog(String function) throws PulsarAdminException {
