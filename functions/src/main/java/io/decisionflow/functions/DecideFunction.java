@@ -14,7 +14,6 @@ import io.prometheus.client.Counter;
 import java.time.Clock;
 import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
-import org.apache.pulsar.client.api.PulsarClientException;
 import org.apache.pulsar.functions.api.Context;
 import org.apache.pulsar.functions.api.Function;
 import org.apache.pulsar.functions.api.Record;
@@ -61,8 +60,7 @@ public class DecideFunction implements Function<byte[], CompletableFuture<Decisi
   }
 
   @Override
-  public CompletableFuture<Decision> process(byte[] input, Context context)
-      throws PulsarClientException {
+  public CompletableFuture<Decision> process(byte[] input, Context context) {
     Record<?> record = context.getCurrentRecord();
     long start = stageMetrics.received();
     Decision decision;
@@ -82,36 +80,33 @@ public class DecideFunction implements Function<byte[], CompletableFuture<Decisi
     } catch (InvalidRecordException e) {
       return deadLetters.send(input, e).thenApply(sent -> null);
     }
+    CompletableFuture<?> copy =
+        outputs.send(
+            DecideStage.isAlert(decision) ? alerts : ok,
+            Topics.DECISIONS.schema(),
+            decision.getCardId(),
+            decision,
+            0);
     CompletableFuture<Decision> sent;
-    try {
-      CompletableFuture<?> copy =
-          outputs
-              .newMessage(DecideStage.isAlert(decision) ? alerts : ok, Topics.DECISIONS.schema())
-              .key(decision.getCardId())
-              .value(decision)
-              .sendAsync();
-      if (outputs.own()) {
-        // Both copies through the stage's producers; the runtime gets nothing to publish.
-        CompletableFuture<?> stored =
-            outputs
-                .newMessage(decisionsTopic, Topics.DECISIONS.schema())
-                .key(decision.getCardId())
-                .value(decision)
-                .eventTime(decision.getEventTimeMs())
-                .sendAsync();
-        sent =
-            CompletableFuture.allOf(copy, stored)
-                .thenApply(
-                    done -> {
-                      counted(decision, start);
-                      return null;
-                    });
-      } else {
-        sent = copy.thenApply(id -> counted(decision, start));
-      }
-    } catch (PulsarClientException | RuntimeException e) {
-      // The topic's producer is created here, which throws if it cannot be (e.g. no such topic).
-      sent = CompletableFuture.failedFuture(e);
+    if (outputs.own() && !copy.isCompletedExceptionally()) {
+      // Both copies through the stage's producers; the runtime gets nothing to publish. A copy
+      // that failed at once (its producer cannot be created) stores nothing before the retry.
+      CompletableFuture<?> stored =
+          outputs.send(
+              decisionsTopic,
+              Topics.DECISIONS.schema(),
+              decision.getCardId(),
+              decision,
+              decision.getEventTimeMs());
+      sent =
+          CompletableFuture.allOf(copy, stored)
+              .thenApply(
+                  done -> {
+                    counted(decision, start);
+                    return null;
+                  });
+    } else {
+      sent = copy.thenApply(id -> counted(decision, start));
     }
     // A copy that could not be sent: the record is tried again later (no decision now).
     return sent.exceptionallyCompose(

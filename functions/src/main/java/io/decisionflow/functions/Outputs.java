@@ -67,19 +67,6 @@ final class Outputs implements AutoCloseable {
     return batchingDelayMicros >= 0;
   }
 
-  /**
-   * A message to {@code topic}, to send with {@code sendAsync}.
-   *
-   * @throws PulsarClientException if the topic's producer cannot be created
-   */
-  <T> TypedMessageBuilder<T> newMessage(String topic, Schema<T> schema)
-      throws PulsarClientException {
-    if (!own()) {
-      return context.newOutputMessage(topic, schema);
-    }
-    return producer(topic, schema).newMessage();
-  }
-
   /** The stage's own producer of {@code topic}, made at its first use. */
   @SuppressWarnings("unchecked")
   private <T> Producer<T> producer(String topic, Schema<T> schema) throws PulsarClientException {

@@ -213,8 +213,7 @@ public class RouteFunction implements Function<byte[], CompletableFuture<Void>> 
   }
 
   @Override
-  public CompletableFuture<Void> process(byte[] input, Context context)
-      throws PulsarClientException {
+  public CompletableFuture<Void> process(byte[] input, Context context) {
     Record<?> record = context.getCurrentRecord();
     long start = stageMetrics.received();
     List<ScoringRequest> requests;
@@ -228,17 +227,13 @@ public class RouteFunction implements Function<byte[], CompletableFuture<Void>> 
     for (int i = 0; i < sent.length; i++) {
       ScoringRequest request = requests.get(i);
       TopicSpec<ScoringRequest> topic = Topics.scoring(request.getModelSlot());
-      try {
-        sent[i] =
-            outputs
-                .newMessage(topic.in(namespace), topic.schema())
-                .key(request.getEnriched().getTransaction().getCardId())
-                .value(request)
-                .sendAsync();
-      } catch (PulsarClientException | RuntimeException e) {
-        // The topic's producer is created here, which throws if it cannot be (e.g. no such topic).
-        sent[i] = CompletableFuture.failedFuture(e);
-      }
+      sent[i] =
+          outputs.send(
+              topic.in(namespace),
+              topic.schema(),
+              request.getEnriched().getTransaction().getCardId(),
+              request,
+              0);
     }
     return CompletableFuture.allOf(sent)
         .thenRun(() -> counted(requests, start))

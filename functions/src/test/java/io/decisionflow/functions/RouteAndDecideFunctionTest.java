@@ -38,6 +38,8 @@ class RouteAndDecideFunctionTest {
     assertThat(routed.get(0).getArm()).isEqualTo("champion");
     assertThat(routed.get(0).getEnriched().getTransaction())
         .isEqualTo(enriched().build().getTransaction());
+    // sent at once (nothing else on its way), not left for the batching timer
+    assertThat(context.flushes()).isEqualTo(1);
     assertThat(
             route
                 .metrics()
@@ -97,6 +99,8 @@ class RouteAndDecideFunctionTest {
             .orElseThrow();
     assertThat(stored.key()).isEqualTo(decision.getCardId());
     assertThat(stored.eventTime()).isEqualTo(decision.getEventTimeMs());
+    // both copies sent at once (nothing else on their way), not left for the batching timer
+    assertThat(context.flushes()).isEqualTo(2);
     assertThat(
             decide
                 .metrics()
