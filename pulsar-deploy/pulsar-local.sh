@@ -218,6 +218,8 @@ set_conf() {
   if grep -qE "^$key=" "$file"; then
     sed -i -E "s|^$key=.*|$key=$value|" "$file"
   else
+    # Pulsar's files do not all end with a newline (standalone.conf does not)
+    [[ -z "$(tail -c 1 "$file")" ]] || echo >>"$file"
     printf '%s=%s\n' "$key" "$value" >>"$file"
   fi
 }

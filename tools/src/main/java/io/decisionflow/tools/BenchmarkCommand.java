@@ -590,11 +590,14 @@ final class BenchmarkCommand implements Callable<Integer> {
           RateSearch.Step step =
               fresh.run(
                   name + " at " + level.getKey(), level.getValue(), measureSeconds, drainSeconds);
-          Map<String, Double> cores = JvmCpu.coresBetween(cpuBefore, cpu.sample());
+          JvmCpu.Sample cpuAfter = cpu.sample();
+          Map<String, Double> cores = JvmCpu.coresBetween(cpuBefore, cpuAfter);
           System.out.printf(
               "[benchmark] %s at %s (%d/s): %s%n",
               name, level.getKey(), level.getValue(), step.result().latency().format());
-          levels.add(new BenchmarkReport.Level(level.getKey(), step, cores));
+          levels.add(
+              new BenchmarkReport.Level(
+                  level.getKey(), step, cores, JvmCpu.standaloneCoresBetween(cpuBefore, cpuAfter)));
         }
         return new BenchmarkReport.Topology(
             name, BenchmarkReport.PUBLISH_HOPS.get(name), max, note, levels);

@@ -22,8 +22,15 @@ public final class BenchmarkReport {
           // generator -> transactions -> decisions, plus fraud-alerts or transactions-ok
           "fused", 3);
 
-  /** One latency measurement at a fixed rate, with the CPU each JVM used meanwhile. */
-  public record Level(String label, RateSearch.Step step, Map<String, Double> cpuCores) {
+  /**
+   * One latency measurement at a fixed rate, with the CPU each JVM used meanwhile and the
+   * standalone's by part ({@link StandaloneParts}; empty where not known).
+   */
+  public record Level(
+      String label,
+      RateSearch.Step step,
+      Map<String, Double> cpuCores,
+      Map<String, Double> standaloneParts) {
 
     /** Cores of the function instances together. */
     double functionCores() {
@@ -119,6 +126,27 @@ public final class BenchmarkReport {
           .append("/s: ")
           .append(String.join(", ", parts))
           .append('\n');
+    }
+    if (topologies.stream()
+        .flatMap(t -> t.levels().stream())
+        .anyMatch(l -> !l.standaloneParts().isEmpty())) {
+      s.append("\nWhere the standalone's CPU goes (cores, by its threads):\n\n");
+      for (Topology t : topologies) {
+        for (Level l : t.levels()) {
+          if (l.standaloneParts().isEmpty()) {
+            continue;
+          }
+          List<String> parts = new ArrayList<>();
+          l.standaloneParts().forEach((part, cores) -> parts.add(fmt("%s %.2f", part, cores)));
+          s.append("- ")
+              .append(t.name())
+              .append(" at ")
+              .append(l.step().rate())
+              .append("/s: ")
+              .append(String.join(", ", parts))
+              .append('\n');
+        }
+      }
     }
     s.append(
         "\nWhere the time goes at the lowest load measured (from each decision's lineage):\n\n");

@@ -1,5 +1,6 @@
 package io.decisionflow.tools.bench;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -11,12 +12,22 @@ import java.util.function.Function;
  * CPU time of the JVMs a run depends on: the function instances of a namespace (process runtime:
  * one JVM each, found by the function details the worker passes on their command line), the
  * standalone, and this process. Two samples give each JVM's CPU use over the window between them,
- * in cores (1.0 = one core busy all the time).
+ * in cores (1.0 = one core busy all the time); the standalone's also by part ({@link
+ * StandaloneParts}).
  */
 public final class JvmCpu {
 
-  /** One sample: CPU time by JVM name. */
-  public record Sample(Map<String, Duration> cpu, long nanoTime) {}
+  /** One sample: CPU time by JVM name, and the standalone's by part (empty if not known). */
+  public record Sample(
+      Map<String, Duration> cpu, Map<String, Duration> standaloneParts, long nanoTime) {
+
+    /** A sample without the standalone's parts. */
+    public Sample(Map<String, Duration> cpu, long nanoTime) {
+      this(cpu, Map.of(), nanoTime);
+    }
+  }
+
+  private static final String STANDALONE = "standalone";
 
   private final Function<ProcessHandle, Optional<String>> namer;
 
@@ -38,7 +49,7 @@ public final class JvmCpu {
           }
           String command = String.join(" ", process.info().arguments().orElse(new String[0]));
           if (command.contains("PulsarStandaloneStarter")) {
-            return Optional.of("standalone");
+            return Optional.of(STANDALONE);
           }
           int at = command.indexOf(prefix);
           if (!command.contains("JavaInstanceMain") || at < 0) {
@@ -61,20 +72,41 @@ public final class JvmCpu {
     return command.substring(start, end < 0 ? command.length() : end);
   }
 
-  /** CPU time so far of every JVM this counts. */
+  /** CPU time so far of every JVM this counts, and of the standalone's parts. */
   public Sample sample() {
     Map<String, Duration> cpu = new LinkedHashMap<>();
+    Map<String, Duration> parts = new LinkedHashMap<>();
     ProcessHandle.allProcesses()
         .forEach(
             p ->
                 namer
                     .apply(p)
                     .ifPresent(
-                        name ->
-                            p.info()
-                                .totalCpuDuration()
-                                .ifPresent(d -> cpu.merge(name, d, Duration::plus))));
-    return new Sample(cpu, System.nanoTime());
+                        name -> {
+                          p.info()
+                              .totalCpuDuration()
+                              .ifPresent(d -> cpu.merge(name, d, Duration::plus));
+                          if (name.equals(STANDALONE)) {
+                            parts.putAll(StandaloneParts.sample(Path.of("/proc"), p.pid()));
+                          }
+                        }));
+    return new Sample(cpu, parts, System.nanoTime());
+  }
+
+  /**
+   * Cores each part of the standalone used between two samples ({@link
+   * StandaloneParts#coresBetween}); empty if a sample has no parts.
+   */
+  public static Map<String, Double> standaloneCoresBetween(Sample before, Sample after) {
+    Double total = coresBetween(before, after).get(STANDALONE);
+    if (total == null) {
+      return Map.of();
+    }
+    return StandaloneParts.coresBetween(
+        before.standaloneParts(),
+        after.standaloneParts(),
+        (after.nanoTime() - before.nanoTime()) / 1e9,
+        total);
   }
 
   /**

@@ -2,6 +2,7 @@ package io.decisionflow.tools.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -12,6 +13,11 @@ class BenchmarkReportTest {
       new BrokerCeiling.Result(118_000, 1_180_000, 1_180_000, 120, 50, 600, 900);
 
   private static BenchmarkReport.Level level(String label, int rate, double p99) {
+    return level(label, rate, p99, Map.of());
+  }
+
+  private static BenchmarkReport.Level level(
+      String label, int rate, double p99, Map<String, Double> standaloneParts) {
     DecisionTally.Result r =
         new DecisionTally.Result(
             rate * 20L,
@@ -26,7 +32,8 @@ class BenchmarkReportTest {
     return new BenchmarkReport.Level(
         label,
         new RateSearch.Step(rate, r, 0, null),
-        Map.of("enrich#0", 0.5, "decide#0", 0.25, "standalone", 0.75, "load generator", 0.1));
+        Map.of("enrich#0", 0.5, "decide#0", 0.25, "standalone", 0.75, "load generator", 0.1),
+        standaloneParts);
   }
 
   @Test
@@ -62,7 +69,30 @@ class BenchmarkReportTest {
         .contains("chained p99 at 25% of max (1000/s) 20.0 ms <= 25 ms: met")
         .contains("chained max rate 4000/s >= 3 x naive 400/s: met")
         .contains("chained p99 12.0 ms <= 1/3 of naive p99 900 ms at the same rate (320/s): met")
-        .contains("fused max rate >= 2.5 x chained: not measured");
+        .contains("fused max rate >= 2.5 x chained: not measured")
+        .doesNotContain("Where the standalone's CPU goes");
+  }
+
+  @Test
+  void listsWhereTheStandalonesCpuGoesAtEachLoadWhereItIsKnown() {
+    Map<String, Double> parts = new LinkedHashMap<>();
+    parts.put("broker network I/O", 0.2);
+    parts.put("table service", 0.3);
+    parts.put(StandaloneParts.OTHER, 0.25);
+    BenchmarkReport.Topology chained =
+        new BenchmarkReport.Topology(
+            "chained",
+            6,
+            4_000,
+            "",
+            List.of(level("25%", 1_000, 20, parts), level("80%", 3_200, 80, Map.of())));
+
+    String table = BenchmarkReport.render(List.of("run: test"), CEILING, List.of(chained));
+
+    assertThat(table)
+        .contains(
+            "Where the standalone's CPU goes (cores, by its threads):\n\n"
+                + "- chained at 1000/s: broker network I/O 0.20, table service 0.30, other 0.25\n\n");
   }
 
   @Test

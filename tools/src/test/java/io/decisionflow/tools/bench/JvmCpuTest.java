@@ -30,6 +30,26 @@ class JvmCpuTest {
   }
 
   @Test
+  void theStandalonesPartsAreCountedAgainstItsOwnTotal() {
+    JvmCpu.Sample before =
+        new JvmCpu.Sample(
+            Map.of("standalone", Duration.ofSeconds(100)),
+            Map.of("table service", Duration.ofSeconds(20)),
+            0);
+    JvmCpu.Sample after =
+        new JvmCpu.Sample(
+            Map.of("standalone", Duration.ofSeconds(110)),
+            Map.of("table service", Duration.ofSeconds(24)),
+            10_000_000_000L);
+
+    Map<String, Double> parts = JvmCpu.standaloneCoresBetween(before, after);
+
+    assertThat(parts.get("table service")).isCloseTo(0.4, Offset.offset(1e-9));
+    assertThat(parts.get(StandaloneParts.OTHER)).isCloseTo(0.6, Offset.offset(1e-9));
+    assertThat(JvmCpu.standaloneCoresBetween(new JvmCpu.Sample(Map.of(), 0), after)).isEmpty();
+  }
+
+  @Test
   void thisProcessIsCountedAsTheLoadGenerator() {
     JvmCpu.Sample sample = JvmCpu.of("no-such-tenant", "ns").sample();
 
