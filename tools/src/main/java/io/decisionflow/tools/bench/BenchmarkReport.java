@@ -130,7 +130,9 @@ public final class BenchmarkReport {
     if (topologies.stream()
         .flatMap(t -> t.levels().stream())
         .anyMatch(l -> !l.standaloneParts().isEmpty())) {
-      s.append("\nWhere the standalone's CPU goes (cores, by its threads):\n\n");
+      s.append(
+          "\nWhere the standalone's CPU goes (cores, by its threads; a thread that ended during"
+              + " the run counts as other):\n\n");
       for (Topology t : topologies) {
         for (Level l : t.levels()) {
           if (l.standaloneParts().isEmpty()) {

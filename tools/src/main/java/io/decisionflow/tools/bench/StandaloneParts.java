@@ -53,8 +53,8 @@ public final class StandaloneParts {
         || threadName.startsWith("DL-io")
         || threadName.startsWith("io-write-schedu")
         || threadName.startsWith("io-read-schedul")
-        || threadName.startsWith("io-checkpoint")
-        || threadName.startsWith("rocksdb")) {
+        || threadName.startsWith("io-checkpoint")) {
+      // (RocksDB's own threads serve the bookie's index too: they count as other)
       return "table service";
     }
     if (threadName.contains("CompilerThre")) {

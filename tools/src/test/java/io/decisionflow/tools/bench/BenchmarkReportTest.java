@@ -91,7 +91,8 @@ class BenchmarkReportTest {
 
     assertThat(table)
         .contains(
-            "Where the standalone's CPU goes (cores, by its threads):\n\n"
+            "Where the standalone's CPU goes (cores, by its threads; a thread that ended during"
+                + " the run counts as other):\n\n"
                 + "- chained at 1000/s: broker network I/O 0.20, table service 0.30, other 0.25\n\n");
   }
 
