@@ -53,6 +53,20 @@ public final class BenchmarkReport {
 
   private BenchmarkReport() {}
 
+  /** A list item: {@code topology at <rate>/s: name cores, name cores, ...}. */
+  private static void coresLine(
+      StringBuilder s, String topology, int rate, Map<String, Double> cores) {
+    List<String> parts = new ArrayList<>();
+    cores.forEach((name, used) -> parts.add(fmt("%s %.2f", name, used)));
+    s.append("- ")
+        .append(topology)
+        .append(" at ")
+        .append(rate)
+        .append("/s: ")
+        .append(String.join(", ", parts))
+        .append('\n');
+  }
+
   /** Max rate over the ceiling's share per publish hop. */
   public static double ceilingRatio(double maxRate, double ceilingPerSecond, int publishHops) {
     return ceilingPerSecond <= 0 ? Double.NaN : maxRate / (ceilingPerSecond / publishHops);
@@ -117,15 +131,7 @@ public final class BenchmarkReport {
         continue;
       }
       Level top = t.levels().get(t.levels().size() - 1);
-      List<String> parts = new ArrayList<>();
-      top.cpuCores().forEach((jvm, cores) -> parts.add(fmt("%s %.2f", jvm, cores)));
-      s.append("- ")
-          .append(t.name())
-          .append(" at ")
-          .append(top.step().rate())
-          .append("/s: ")
-          .append(String.join(", ", parts))
-          .append('\n');
+      coresLine(s, t.name(), top.step().rate(), top.cpuCores());
     }
     if (topologies.stream()
         .flatMap(t -> t.levels().stream())
@@ -135,18 +141,9 @@ public final class BenchmarkReport {
               + " the run counts as other):\n\n");
       for (Topology t : topologies) {
         for (Level l : t.levels()) {
-          if (l.standaloneParts().isEmpty()) {
-            continue;
+          if (!l.standaloneParts().isEmpty()) {
+            coresLine(s, t.name(), l.step().rate(), l.standaloneParts());
           }
-          List<String> parts = new ArrayList<>();
-          l.standaloneParts().forEach((part, cores) -> parts.add(fmt("%s %.2f", part, cores)));
-          s.append("- ")
-              .append(t.name())
-              .append(" at ")
-              .append(l.step().rate())
-              .append("/s: ")
-              .append(String.join(", ", parts))
-              .append('\n');
         }
       }
     }
