@@ -19,13 +19,7 @@ public final class JvmCpu {
 
   /** One sample: CPU time by JVM name, and the standalone's by part (empty if not known). */
   public record Sample(
-      Map<String, Duration> cpu, Map<String, Duration> standaloneParts, long nanoTime) {
-
-    /** A sample without the standalone's parts. */
-    public Sample(Map<String, Duration> cpu, long nanoTime) {
-      this(cpu, Map.of(), nanoTime);
-    }
-  }
+      Map<String, Duration> cpu, Map<String, Duration> standaloneParts, long nanoTime) {}
 
   private static final String STANDALONE = "standalone";
 
@@ -87,7 +81,9 @@ public final class JvmCpu {
                               .totalCpuDuration()
                               .ifPresent(d -> cpu.merge(name, d, Duration::plus));
                           if (name.equals(STANDALONE)) {
-                            parts.putAll(StandaloneParts.sample(Path.of("/proc"), p.pid()));
+                            // summed over standalones, like their CPU under one name
+                            StandaloneParts.sample(Path.of("/proc"), p.pid())
+                                .forEach((part, d) -> parts.merge(part, d, Duration::plus));
                           }
                         }));
     return new Sample(cpu, parts, System.nanoTime());

@@ -75,9 +75,6 @@ public final class StandaloneParts {
   public static Map<String, Duration> sample(Path proc, long pid) {
     Map<String, Duration> parts = new LinkedHashMap<>();
     Path tasks = proc.resolve(Long.toString(pid)).resolve("task");
-    if (!Files.isDirectory(tasks)) {
-      return parts;
-    }
     try (DirectoryStream<Path> threads = Files.newDirectoryStream(tasks)) {
       for (Path thread : threads) {
         String stat;
@@ -93,7 +90,7 @@ public final class StandaloneParts {
         }
       }
     } catch (IOException e) {
-      return Map.of();
+      return Map.of(); // no such process, or no /proc
     }
     return parts;
   }

@@ -13,13 +13,16 @@ class JvmCpuTest {
   void coresAreCpuTimeOverWallTimeForJvmsInBothSamples() {
     JvmCpu.Sample before =
         new JvmCpu.Sample(
-            Map.of("enrich#0", Duration.ofSeconds(10), "standalone", Duration.ofSeconds(100)), 0);
+            Map.of("enrich#0", Duration.ofSeconds(10), "standalone", Duration.ofSeconds(100)),
+            Map.of(),
+            0);
     JvmCpu.Sample after =
         new JvmCpu.Sample(
             Map.of(
                 "enrich#0", Duration.ofSeconds(15),
                 "standalone", Duration.ofSeconds(102),
                 "decide#0", Duration.ofSeconds(3)),
+            Map.of(),
             10_000_000_000L);
 
     Map<String, Double> cores = JvmCpu.coresBetween(before, after);
@@ -46,7 +49,8 @@ class JvmCpuTest {
 
     assertThat(parts.get("table service")).isCloseTo(0.4, Offset.offset(1e-9));
     assertThat(parts.get(StandaloneParts.OTHER)).isCloseTo(0.6, Offset.offset(1e-9));
-    assertThat(JvmCpu.standaloneCoresBetween(new JvmCpu.Sample(Map.of(), 0), after)).isEmpty();
+    assertThat(JvmCpu.standaloneCoresBetween(new JvmCpu.Sample(Map.of(), Map.of(), 0), after))
+        .isEmpty();
   }
 
   @Test
