@@ -97,7 +97,8 @@ public final class FunctionDeployer {
   /**
    * The function config for a business unit: {@code template} moved to the unit's pipeline
    * namespace, with the unit's settings and then {@code overrides} (by function name, keys of
-   * userConfig) merged in, and the jar resolved against {@code projectDir}.
+   * userConfig, nested maps merged key by key: {@link UserConfigOverrides#merge}) merged in, and
+   * the jar resolved against {@code projectDir}.
    */
   public static Deployment render(
       FunctionConfig template,
@@ -125,14 +126,16 @@ public final class FunctionDeployer {
     if (config.getLogTopic() != null) {
       config.setLogTopic(rebind(config.getLogTopic(), ns));
     }
-    Map<String, Object> userConfig =
-        new LinkedHashMap<>(config.getUserConfig() == null ? Map.of() : config.getUserConfig());
     BusinessUnit.FunctionSettings settings = unit.function(config.getName());
-    userConfig.putAll(settings.userConfig);
+    Map<String, Object> userConfig =
+        UserConfigOverrides.merge(
+            UserConfigOverrides.merge(
+                config.getUserConfig() == null ? Map.of() : config.getUserConfig(),
+                settings.userConfig),
+            overrides.getOrDefault(config.getName(), Map.of()));
     if (settings.parallelism != null) {
       config.setParallelism(settings.parallelism);
     }
-    userConfig.putAll(overrides.getOrDefault(config.getName(), Map.of()));
     if (config.getJar() == null) {
       throw new IllegalArgumentException("function config " + config.getName() + " has no jar");
     }

@@ -132,6 +132,33 @@ class FunctionDeployerTest {
   }
 
   @Test
+  void renderMergesANestedOverrideKeyByKey() {
+    // Given the fused function, whose enrich settings are a map in its file
+    FunctionConfig template =
+        FunctionDeployer.read(
+            ShippedFiles.moduleDir().resolve("functions-fused").resolve("fused.yaml"));
+    @SuppressWarnings("unchecked")
+    Map<String, Object> fileEnrich = (Map<String, Object>) template.getUserConfig().get("enrich");
+    assertThat(fileEnrich).containsKey("featureSpecVersion");
+
+    // When it is rendered with one nested enrich setting
+    Map<String, Object> userConfig =
+        FunctionDeployer.render(
+                template,
+                lending,
+                UserConfigOverrides.parse(List.of("fused.enrich.stateFlushDelayMs=200")),
+                project)
+            .config()
+            .getUserConfig();
+
+    // Then that setting joins the file's enrich settings instead of replacing them
+    @SuppressWarnings("unchecked")
+    Map<String, Object> enrich = (Map<String, Object>) userConfig.get("enrich");
+    assertThat(enrich).containsAllEntriesOf(fileEnrich).containsEntry("stateFlushDelayMs", 200L);
+    assertThat(userConfig.get("route")).isEqualTo(template.getUserConfig().get("route"));
+  }
+
+  @Test
   void renderTakesTheParallelismOfTheUnit() {
     // Given a unit that runs decide with 3 instances
     FunctionConfig template = ShippedFiles.function("decide");

@@ -6,6 +6,7 @@ import io.decisionflow.deploy.LocalModelStore;
 import io.decisionflow.deploy.ModelRegistry;
 import io.decisionflow.deploy.Pipeline;
 import io.decisionflow.deploy.Provisioner;
+import io.decisionflow.deploy.UserConfigOverrides;
 import io.decisionflow.models.synthetic.TransactionGenerator;
 import io.decisionflow.schemas.BusinessNamespace;
 import io.decisionflow.schemas.Decision;
@@ -202,7 +203,8 @@ final class BenchmarkCommand implements Callable<Integer> {
       paramLabel = "FUNCTION.KEY=VALUE",
       description =
           "A userConfig setting of one function of the measured topologies, for tuning runs, e.g."
-              + " --set score-champion.maxBatchWaitMs=0 --set enrich.outputBatchingDelayMicros=0"
+              + " --set score-champion.maxBatchWaitMs=0 --set enrich.outputBatchingDelayMicros=0;"
+              + " a dotted KEY sets a nested one, e.g. fused.enrich.stateFlushDelayMs=200"
               + " (repeatable; numbers and true/false are typed).")
   List<String> settings = new ArrayList<>();
 
@@ -379,41 +381,14 @@ final class BenchmarkCommand implements Callable<Integer> {
   }
 
   /**
-   * {@code base} plus the {@code --set} settings ({@code function.key=value}).
+   * {@code base} plus the {@code --set} settings ({@code function.key=value}, see {@link
+   * UserConfigOverrides#parse}).
    *
    * @throws IllegalArgumentException naming a setting that does not parse
    */
   static Map<String, Map<String, Object>> overrides(
       Map<String, Map<String, Object>> base, List<String> settings) {
-    Map<String, Map<String, Object>> all = new LinkedHashMap<>();
-    base.forEach((function, values) -> all.put(function, new LinkedHashMap<>(values)));
-    for (String setting : settings) {
-      int dot = setting.indexOf('.');
-      int eq = setting.indexOf('=');
-      if (dot < 1 || eq < dot + 2) {
-        throw new IllegalArgumentException(
-            "--set " + setting + ": expected FUNCTION.KEY=VALUE, e.g. decide.threshold=0.3");
-      }
-      all.computeIfAbsent(setting.substring(0, dot), f -> new LinkedHashMap<>())
-          .put(setting.substring(dot + 1, eq), typed(setting.substring(eq + 1)));
-    }
-    return all;
-  }
-
-  private static Object typed(String value) {
-    if (value.equals("true") || value.equals("false")) {
-      return Boolean.parseBoolean(value);
-    }
-    try {
-      return Long.parseLong(value);
-    } catch (NumberFormatException e) {
-      // not a whole number
-    }
-    try {
-      return Double.parseDouble(value);
-    } catch (NumberFormatException e) {
-      return value;
-    }
+    return UserConfigOverrides.mergeByFunction(base, UserConfigOverrides.parse(settings));
   }
 
   /**

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.decisionflow.deploy.BusinessUnit;
 import io.decisionflow.deploy.FunctionDeployer;
 import io.decisionflow.deploy.Pipeline;
+import io.decisionflow.deploy.UserConfigOverrides;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -36,7 +37,9 @@ final class DeployCommand implements Callable<Integer> {
       names = "--set",
       paramLabel = "FUNCTION.KEY=VALUE",
       description =
-          "Override a userConfig key of one function, e.g. score-champion.modelLocation=/models/fraud-v1.")
+          "Override a userConfig key of one function, e.g. score-champion.modelLocation=/models/fraud-v1;"
+              + " a dotted KEY sets a nested one, e.g. fused.enrich.stateFlushDelayMs=200"
+              + " (repeatable; numbers and true/false are typed).")
   List<String> sets = List.of();
 
   @Option(
@@ -72,17 +75,7 @@ final class DeployCommand implements Callable<Integer> {
       if (modelLocation != null) {
         overrides.putAll(pipeline.modelLocationOverrides(modelLocation));
       }
-      parseSets(sets)
-          .forEach(
-              (fn, keys) ->
-                  overrides.merge(
-                      fn,
-                      keys,
-                      (a, b) -> {
-                        Map<String, Object> merged = new LinkedHashMap<>(a);
-                        merged.putAll(b);
-                        return merged;
-                      }));
+      overrides = UserConfigOverrides.mergeByFunction(overrides, UserConfigOverrides.parse(sets));
       BusinessUnit unit = cluster.businessUnit(pipeline);
       if (withoutSinks) {
         unit.pipeline.sinks.clear();
@@ -116,24 +109,5 @@ final class DeployCommand implements Callable<Integer> {
       yaml.writerWithDefaultPrettyPrinter().writeValue(file.toFile(), config);
       System.out.println("wrote " + file);
     }
-  }
-
-  /** {@code fn.key=value} to {fn: {key: value}}. */
-  static Map<String, Map<String, Object>> parseSets(List<String> sets) {
-    Map<String, Map<String, Object>> overrides = new LinkedHashMap<>();
-    for (String set : sets) {
-      int eq = set.indexOf('=');
-      int dot = set.indexOf('.');
-      if (eq < 0 || dot < 1 || dot + 1 >= eq) {
-        throw new IllegalArgumentException(
-            "--set must look like FUNCTION.KEY=VALUE, e.g. decide.threshold=0.6; was '"
-                + set
-                + "'");
-      }
-      overrides
-          .computeIfAbsent(set.substring(0, dot), k -> new LinkedHashMap<>())
-          .put(set.substring(dot + 1, eq), set.substring(eq + 1));
-    }
-    return overrides;
   }
 }

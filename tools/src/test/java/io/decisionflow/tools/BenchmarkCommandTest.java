@@ -30,9 +30,24 @@ class BenchmarkCommandTest {
   }
 
   @Test
+  void aNestedSettingOfTheFusedFunctionJoinsItsSlots() {
+    Map<String, Map<String, Object>> overrides =
+        BenchmarkCommand.overrides(
+            Map.of("fused", Map.of("slots", Map.of("champion", Map.of("modelLocation", "/m")))),
+            List.of("fused.slots.champion.maxBatchWaitMs=2", "fused.enrich.stateFlushDelayMs=200"));
+
+    assertThat(overrides.get("fused"))
+        .isEqualTo(
+            Map.of(
+                "slots", Map.of("champion", Map.of("modelLocation", "/m", "maxBatchWaitMs", 2L)),
+                "enrich", Map.of("stateFlushDelayMs", 200L)));
+  }
+
+  @Test
   void aSettingWithoutFunctionOrValueIsRefused() {
     assertThatThrownBy(() -> BenchmarkCommand.overrides(Map.of(), List.of("threshold=0.3")))
-        .hasMessageContaining("--set threshold=0.3: expected FUNCTION.KEY=VALUE");
+        .hasMessageContaining("'threshold=0.3'")
+        .hasMessageContaining("FUNCTION.KEY=VALUE");
     assertThatThrownBy(() -> BenchmarkCommand.overrides(Map.of(), List.of("decide.threshold")))
         .hasMessageContaining("FUNCTION.KEY=VALUE");
   }
