@@ -181,11 +181,10 @@ public final class Pipeline {
   private java.util.Optional<RouteConfig> routeConfig(BusinessUnit unit) {
     for (FunctionConfig template : templates()) {
       if (ROUTE_FUNCTION.equals(template.getClassName())) {
-        Map<String, Object> userConfig = new LinkedHashMap<>();
-        if (template.getUserConfig() != null) {
-          userConfig.putAll(template.getUserConfig());
-        }
-        userConfig.putAll(unit.function(template.getName()).userConfig);
+        Map<String, Object> userConfig =
+            UserConfigOverrides.merge(
+                template.getUserConfig() == null ? Map.of() : template.getUserConfig(),
+                unit.function(template.getName()).userConfig);
         return java.util.Optional.of(StageConfigs.load(userConfig, RouteConfig.class));
       }
     }
