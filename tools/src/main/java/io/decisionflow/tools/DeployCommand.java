@@ -38,7 +38,7 @@ final class DeployCommand implements Callable<Integer> {
       paramLabel = "FUNCTION.KEY=VALUE",
       description =
           "Override a userConfig key of one function, e.g. score-champion.modelLocation=/models/fraud-v1;"
-              + " a dotted KEY sets a nested one, e.g. fused.enrich.stateFlushDelayMs=200"
+              + " a dotted KEY sets a nested one, e.g. decide.bands.review=0.15"
               + " (repeatable; numbers and true/false are typed).")
   List<String> sets = List.of();
 
