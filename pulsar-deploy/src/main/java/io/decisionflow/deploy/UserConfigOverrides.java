@@ -35,9 +35,8 @@ public final class UserConfigOverrides {
       String[] path = (eq < 0 ? "" : setting.substring(0, eq)).split("\\.", -1);
       if (eq < 0 || path.length < 2 || List.of(path).contains("")) {
         throw new IllegalArgumentException(
-            "--set must look like FUNCTION.KEY=VALUE (KEY may be a dotted path into nested"
-                + " settings, e.g. fused.enrich.stateFlushDelayMs=200), e.g. decide.threshold=0.6;"
-                + " was '"
+            "--set must look like FUNCTION.KEY=VALUE, e.g. decide.threshold=0.6, or for a nested"
+                + " setting decide.bands.review=0.15; was '"
                 + setting
                 + "'");
       }
