@@ -95,6 +95,16 @@ public final class FunctionDeployer {
   }
 
   /**
+   * {@code template}'s userConfig with the unit's settings for the function merged in ({@link
+   * UserConfigOverrides#merge}).
+   */
+  static Map<String, Object> unitUserConfig(FunctionConfig template, BusinessUnit unit) {
+    return UserConfigOverrides.merge(
+        template.getUserConfig() == null ? Map.of() : template.getUserConfig(),
+        unit.function(template.getName()).userConfig);
+  }
+
+  /**
    * The function config for a business unit: {@code template} moved to the unit's pipeline
    * namespace, with the unit's settings and then {@code overrides} (by function name, keys of
    * userConfig, nested maps merged key by key: {@link UserConfigOverrides#merge}) merged in, and
@@ -129,10 +139,7 @@ public final class FunctionDeployer {
     BusinessUnit.FunctionSettings settings = unit.function(config.getName());
     Map<String, Object> userConfig =
         UserConfigOverrides.merge(
-            UserConfigOverrides.merge(
-                config.getUserConfig() == null ? Map.of() : config.getUserConfig(),
-                settings.userConfig),
-            overrides.getOrDefault(config.getName(), Map.of()));
+            unitUserConfig(config, unit), overrides.getOrDefault(config.getName(), Map.of()));
     if (settings.parallelism != null) {
       config.setParallelism(settings.parallelism);
     }

@@ -181,11 +181,8 @@ public final class Pipeline {
   private java.util.Optional<RouteConfig> routeConfig(BusinessUnit unit) {
     for (FunctionConfig template : templates()) {
       if (ROUTE_FUNCTION.equals(template.getClassName())) {
-        Map<String, Object> userConfig =
-            UserConfigOverrides.merge(
-                template.getUserConfig() == null ? Map.of() : template.getUserConfig(),
-                unit.function(template.getName()).userConfig);
-        return java.util.Optional.of(StageConfigs.load(userConfig, RouteConfig.class));
+        return java.util.Optional.of(
+            StageConfigs.load(FunctionDeployer.unitUserConfig(template, unit), RouteConfig.class));
       }
     }
     return java.util.Optional.empty();

@@ -572,7 +572,10 @@ final class BenchmarkCommand implements Callable<Integer> {
               name, level.getKey(), level.getValue(), step.result().latency().format());
           levels.add(
               new BenchmarkReport.Level(
-                  level.getKey(), step, cores, JvmCpu.standaloneCoresBetween(cpuBefore, cpuAfter)));
+                  level.getKey(),
+                  step,
+                  cores,
+                  JvmCpu.standaloneCoresBetween(cpuBefore, cpuAfter, cores)));
         }
         return new BenchmarkReport.Topology(
             name, BenchmarkReport.PUBLISH_HOPS.get(name), max, note, levels);

@@ -71,11 +71,10 @@ final class DeployCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     try (PulsarAdmin admin = cluster.admin()) {
       Pipeline pipeline = cluster.pipeline(admin, System.out::println);
-      Map<String, Map<String, Object>> overrides = new LinkedHashMap<>();
-      if (modelLocation != null) {
-        overrides.putAll(pipeline.modelLocationOverrides(modelLocation));
-      }
-      overrides = UserConfigOverrides.mergeByFunction(overrides, UserConfigOverrides.parse(sets));
+      Map<String, Map<String, Object>> overrides =
+          UserConfigOverrides.mergeByFunction(
+              modelLocation == null ? Map.of() : pipeline.modelLocationOverrides(modelLocation),
+              UserConfigOverrides.parse(sets));
       BusinessUnit unit = cluster.businessUnit(pipeline);
       if (withoutSinks) {
         unit.pipeline.sinks.clear();

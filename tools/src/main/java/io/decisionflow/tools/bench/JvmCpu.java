@@ -91,10 +91,12 @@ public final class JvmCpu {
 
   /**
    * Cores each part of the standalone used between two samples ({@link
-   * StandaloneParts#coresBetween}); empty if a sample has no parts.
+   * StandaloneParts#coresBetween}), given {@code cores}, what {@link #coresBetween} gave for the
+   * same samples; empty if a sample has no parts.
    */
-  public static Map<String, Double> standaloneCoresBetween(Sample before, Sample after) {
-    Double total = coresBetween(before, after).get(STANDALONE);
+  public static Map<String, Double> standaloneCoresBetween(
+      Sample before, Sample after, Map<String, Double> cores) {
+    Double total = cores.get(STANDALONE);
     if (total == null) {
       return Map.of();
     }

@@ -45,11 +45,16 @@ class JvmCpuTest {
             Map.of("table service", Duration.ofSeconds(24)),
             10_000_000_000L);
 
-    Map<String, Double> parts = JvmCpu.standaloneCoresBetween(before, after);
+    Map<String, Double> parts =
+        JvmCpu.standaloneCoresBetween(before, after, JvmCpu.coresBetween(before, after));
 
     assertThat(parts.get("table service")).isCloseTo(0.4, Offset.offset(1e-9));
     assertThat(parts.get(StandaloneParts.OTHER)).isCloseTo(0.6, Offset.offset(1e-9));
-    assertThat(JvmCpu.standaloneCoresBetween(new JvmCpu.Sample(Map.of(), Map.of(), 0), after))
+    assertThat(
+            JvmCpu.standaloneCoresBetween(
+                new JvmCpu.Sample(Map.of(), Map.of(), 0),
+                after,
+                JvmCpu.coresBetween(new JvmCpu.Sample(Map.of(), Map.of(), 0), after)))
         .isEmpty();
   }
 
